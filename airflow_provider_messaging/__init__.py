@@ -1,0 +1,3 @@
+"""Apache Airflow provider for business messaging through Telesign and Aerialink."""
+
+__version__ = "0.1.0"

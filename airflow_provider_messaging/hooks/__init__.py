@@ -1,0 +1,1 @@
+"""Hooks layer of airflow-provider-messaging."""

@@ -1,0 +1,1 @@
+"""Notifications layer of airflow-provider-messaging."""

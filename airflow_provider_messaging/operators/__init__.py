@@ -1,0 +1,1 @@
+"""Operators layer of airflow-provider-messaging."""

@@ -1,0 +1,1 @@
+"""Receiver layer of airflow-provider-messaging."""

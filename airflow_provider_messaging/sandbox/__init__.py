@@ -1,0 +1,1 @@
+"""Sandbox layer of airflow-provider-messaging."""

@@ -1,0 +1,1 @@
+"""Sensors layer of airflow-provider-messaging."""

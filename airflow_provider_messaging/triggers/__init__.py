@@ -1,0 +1,1 @@
+"""Triggers layer of airflow-provider-messaging."""

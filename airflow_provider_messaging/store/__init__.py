@@ -1,1 +1,23 @@
-"""Store layer of airflow-provider-messaging."""
+"""Message store (SQLAlchemy 2): SQLite by default, PostgreSQL by URL. Never imports Airflow."""
+
+from airflow_provider_messaging.store.store import (
+    InboundRecord,
+    MessageStore,
+    NewInbound,
+    Reservation,
+    SchemaOutdatedError,
+    SendStatus,
+    StoreError,
+    StoreUnavailableError,
+)
+
+__all__ = [
+    "InboundRecord",
+    "MessageStore",
+    "NewInbound",
+    "Reservation",
+    "SchemaOutdatedError",
+    "SendStatus",
+    "StoreError",
+    "StoreUnavailableError",
+]

@@ -1,0 +1,250 @@
+"""Normalized delivery states and the rules for "complete", shared by store, receiver, trigger, sensor and CLI.
+
+Vendor codes are mapped to a :class:`DeliveryState` in one table per vendor. Each state has a rank:
+a channel attempt only ever moves to a higher rank (or the same rank with a newer timestamp), so
+duplicate and out-of-order callbacks never move a message backwards.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class DeliveryState(str, enum.Enum):
+    """Normalized state of one channel attempt or of a whole message."""
+
+    UNKNOWN = "UNKNOWN"  # a vendor code we do not know: stored raw, never final
+    QUEUED = "QUEUED"  # accepted by the vendor, in progress
+    SENT = "SENT"  # handed to the carrier / gateway
+    EXPIRED = "EXPIRED"  # not delivered within the channel's fallback time (Telesign 3056)
+    FAILED = "FAILED"  # final failure on this channel
+    DELIVERED = "DELIVERED"
+    READ = "READ"
+
+
+RANK: dict[DeliveryState, int] = {
+    DeliveryState.UNKNOWN: 0,
+    DeliveryState.QUEUED: 10,
+    DeliveryState.SENT: 20,
+    DeliveryState.EXPIRED: 30,
+    DeliveryState.FAILED: 30,
+    DeliveryState.DELIVERED: 40,
+    DeliveryState.READ: 50,
+}
+SUCCESS_STATES = frozenset({DeliveryState.DELIVERED, DeliveryState.READ})
+FAILURE_STATES = frozenset({DeliveryState.FAILED, DeliveryState.EXPIRED})
+
+# --- Telesign (vendor-notes.md §2) -----------------------------------------------------------------
+_TELESIGN_EXPLICIT: dict[int, DeliveryState] = {
+    3000: DeliveryState.DELIVERED,
+    3001: DeliveryState.QUEUED,
+    3002: DeliveryState.SENT,
+    3004: DeliveryState.SENT,  # sent, no handset confirmation in this region
+    3005: DeliveryState.READ,
+    201: DeliveryState.READ,
+    3040: DeliveryState.QUEUED,
+    3056: DeliveryState.EXPIRED,  # fallback_time passed on this channel: the next channel is tried
+    3060: DeliveryState.UNKNOWN,  # "channel supported" is a capability answer, not a delivery state
+}
+# Final failures on a channel: delivery errors, phone errors, content/param/account/auth errors.
+_TELESIGN_FAILURE_RANGES: tuple[tuple[int, int], ...] = (
+    (3003, 3003),
+    (3006, 3006),
+    (3011, 3012),
+    (3030, 3039),
+    (3041, 3055),
+    (3057, 3062),
+    (3071, 3073),
+    (3100, 3116),
+    (3200, 3207),
+    (3300, 3306),
+    (3400, 3413),
+    (3500, 3500),
+)
+
+
+def telesign_state(code: int | str | None) -> DeliveryState:
+    """Map a Telesign status code to a normalized state; unknown codes map to UNKNOWN."""
+    try:
+        number = int(str(code).strip())
+    except (TypeError, ValueError):
+        return DeliveryState.UNKNOWN
+    if number in _TELESIGN_EXPLICIT:
+        return _TELESIGN_EXPLICIT[number]
+    if any(low <= number <= high for low, high in _TELESIGN_FAILURE_RANGES):
+        return DeliveryState.FAILED
+    return DeliveryState.UNKNOWN
+
+
+# --- Aerialink (docs.aerialink.net delivery statuses; callback shape assumed, see docs/CONTRACTS.md) --
+AERIALINK_STATES: dict[str, DeliveryState] = {
+    "SUCCESS": DeliveryState.DELIVERED,
+    "DELIVERED": DeliveryState.DELIVERED,
+    "READ": DeliveryState.READ,
+    "FAIL": DeliveryState.FAILED,
+    "FAILED": DeliveryState.FAILED,
+    "BLOCKED": DeliveryState.FAILED,
+    "EXPIRED": DeliveryState.EXPIRED,
+    "QUEUED": DeliveryState.QUEUED,
+    "PROCESSING": DeliveryState.SENT,
+    "SENT": DeliveryState.SENT,
+}
+
+
+def aerialink_state(status: str | None) -> DeliveryState:
+    """Map an Aerialink status word to a normalized state; unknown words map to UNKNOWN."""
+    return AERIALINK_STATES.get(str(status or "").strip().upper(), DeliveryState.UNKNOWN)
+
+
+def supersedes(
+    new: DeliveryState, new_at: datetime | None, old: DeliveryState, old_at: datetime | None
+) -> bool:
+    """True when an attempt in state ``new`` may replace one in state ``old`` (monotonic rule)."""
+    if RANK[new] != RANK[old]:
+        return RANK[new] > RANK[old]
+    if new_at is None or old_at is None:
+        return False
+    return new_at > old_at
+
+
+def normalize_recipient(value: str) -> str:
+    """Digits of a phone number (``+1 555-867-5309`` -> ``15558675309``); other ids lower-cased."""
+    digits = re.sub(r"[\s\-().+]", "", value or "")
+    return digits if digits.isdigit() else (value or "").strip().lower()
+
+
+@dataclass(frozen=True)
+class ChannelEvent:
+    """One channel's status as reported by one callback (vendor-neutral)."""
+
+    channel: str
+    state: DeliveryState
+    code: str | None = None
+    description: str | None = None
+    channel_reference_id: str | None = None
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ChannelAttempt:
+    """The stored, monotonic state of one channel of a message."""
+
+    channel: str
+    state: DeliveryState
+    code: str | None = None
+    description: str | None = None
+    channel_reference_id: str | None = None
+    updated_on: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel,
+            "state": self.state.value,
+            "code": self.code,
+            "description": self.description,
+            "channel_reference_id": self.channel_reference_id,
+            "updated_on": self.updated_on.isoformat() if self.updated_on else None,
+        }
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the attempts of a message add up to."""
+
+    state: DeliveryState
+    complete: bool
+    delivered_channel: str | None
+
+
+def summarize(cascade: Sequence[str], attempts: Mapping[str, ChannelAttempt]) -> Summary:
+    """Apply the completion rule: complete when any channel delivered, or every channel of the cascade failed.
+
+    With an unknown cascade (a callback arrived before the send was recorded) nothing is complete
+    unless a channel delivered.
+    """
+    delivered = [a for a in attempts.values() if a.state in SUCCESS_STATES]
+    if delivered:
+        ordered = sorted(delivered, key=lambda a: cascade.index(a.channel) if a.channel in cascade else 99)
+        read = any(a.state is DeliveryState.READ for a in delivered)
+        return Summary(DeliveryState.READ if read else DeliveryState.DELIVERED, True, ordered[0].channel)
+    if cascade and all(c in attempts and attempts[c].state in FAILURE_STATES for c in cascade):
+        return Summary(DeliveryState.FAILED, True, None)
+    if not attempts:
+        return Summary(DeliveryState.QUEUED, False, None)
+    # In progress: report the most advanced non-final state (a failed first channel means fallback runs).
+    pending = [a for a in attempts.values() if a.state not in FAILURE_STATES]
+    if not pending:
+        return Summary(DeliveryState.QUEUED, False, None)
+    best = max(pending, key=lambda a: RANK[a.state])
+    return Summary(
+        best.state if best.state is not DeliveryState.UNKNOWN else DeliveryState.QUEUED, False, None
+    )
+
+
+@dataclass
+class MessageStatus:
+    """The status record of one message: what sensors return, what the CLI prints."""
+
+    vendor: str
+    message_id: str
+    state: DeliveryState
+    complete: bool
+    delivered_channel: str | None
+    channels: list[str]
+    attempts: list[ChannelAttempt] = field(default_factory=list)
+    recipient: str | None = None
+    idempotency_key: str | None = None
+    send_status: str | None = None
+    created_at: datetime | None = None
+    completed_at: datetime | None = None
+    dag_id: str | None = None
+    task_id: str | None = None
+    run_id: str | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.state in SUCCESS_STATES
+
+    @property
+    def fallback_used(self) -> bool:
+        return bool(self.delivered_channel and self.channels and self.delivered_channel != self.channels[0])
+
+    def failure_reasons(self) -> list[str]:
+        """One line per channel: ``rcs: EXPIRED (3056 Message failed to deliver ...)``."""
+        lines = []
+        for attempt in self.attempts:
+            detail = " ".join(str(p) for p in (attempt.code, attempt.description) if p)
+            lines.append(f"{attempt.channel}: {attempt.state.value}" + (f" ({detail})" if detail else ""))
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (XCom, trigger events, ``status --json``)."""
+        return {
+            "vendor": self.vendor,
+            "message_id": self.message_id,
+            "state": self.state.value,
+            "complete": self.complete,
+            "delivered": self.delivered,
+            "delivered_channel": self.delivered_channel,
+            "fallback_used": self.fallback_used,
+            "channels": list(self.channels),
+            "attempts": [a.to_dict() for a in self.attempts],
+            "recipient": self.recipient,
+            "idempotency_key": self.idempotency_key,
+            "send_status": self.send_status,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "completed_at": self.completed_at.isoformat() if self.completed_at else None,
+            "dag_id": self.dag_id,
+            "task_id": self.task_id,
+            "run_id": self.run_id,
+        }
+
+
+def order_attempts(cascade: Sequence[str], attempts: Iterable[ChannelAttempt]) -> list[ChannelAttempt]:
+    """Attempts in cascade order, channels outside the cascade last."""
+    return sorted(attempts, key=lambda a: cascade.index(a.channel) if a.channel in cascade else len(cascade))

@@ -1,0 +1,714 @@
+"""The message store: sends (idempotency), delivery callbacks, inbound messages and opt-outs.
+
+Correctness comes from the database, not from process memory: every write that touches one message
+runs under a per-message lock (a PostgreSQL transaction-level advisory lock; SQLite serializes
+writers with ``BEGIN IMMEDIATE``), so two receivers and a worker can never lose each other's updates.
+This module never imports Airflow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from airflow_provider_messaging.models.status import (
+    RANK,
+    ChannelAttempt,
+    ChannelEvent,
+    DeliveryState,
+    MessageStatus,
+    Summary,
+    normalize_recipient,
+    order_attempts,
+    summarize,
+    supersedes,
+)
+from airflow_provider_messaging.store import migrate
+from airflow_provider_messaging.store.engine import create_store_engine, is_sqlite, normalize_url
+from airflow_provider_messaging.store.schema import (
+    callbacks,
+    channel_attempts,
+    inbound_messages,
+    messages,
+    opt_outs,
+)
+
+
+class StoreError(Exception):
+    """Base class for store errors."""
+
+
+class StoreUnavailableError(StoreError):
+    """The database cannot be reached or is not writable; callers answer 503 / retry later."""
+
+
+class SchemaOutdatedError(StoreError):
+    """The schema is older than this package: run ``airflow-messaging db upgrade``."""
+
+
+class SendStatus:
+    """Lifecycle of a send, recorded around the HTTP call."""
+
+    RESERVED = "RESERVED"  # recorded before the HTTP call
+    ACCEPTED = "ACCEPTED"  # the vendor returned a message id
+    REJECTED = "REJECTED"  # the vendor refused or was unreachable: nothing was sent, a retry may send
+    UNKNOWN = "UNKNOWN"  # the request may have reached the vendor: never re-sent blindly
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Result of :meth:`MessageStore.reserve_send`.
+
+    ``send`` is True when the caller holds the reservation and must send now; otherwise ``existing``
+    is the earlier send of the same idempotency key (accepted, or with an unknown outcome).
+    """
+
+    send: bool
+    existing: MessageStatus | None = None
+
+
+@dataclass(frozen=True)
+class InboundRecord:
+    """An inbound (MO) message as stored."""
+
+    id: int
+    vendor: str
+    channel: str
+    sender: str
+    recipient: str | None
+    text: str | None
+    media: list[str]
+    action: str | None
+    keyword: str | None
+    postback: str | None
+    reference_id: str | None
+    received_at: datetime
+    created_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "vendor": self.vendor,
+            "channel": self.channel,
+            "sender": self.sender,
+            "recipient": self.recipient,
+            "text": self.text,
+            "media": list(self.media),
+            "action": self.action,
+            "keyword": self.keyword,
+            "postback": self.postback,
+            "reference_id": self.reference_id,
+            "received_at": self.received_at.isoformat(),
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class NewInbound:
+    """An inbound message parsed by the receiver, not yet stored."""
+
+    channel: str
+    sender: str
+    recipient: str | None = None
+    text: str | None = None
+    media: tuple[str, ...] = ()
+    action: str | None = None
+    keyword: str | None = None
+    postback: str | None = None
+    reference_id: str | None = None
+    received_at: datetime | None = None
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _sha256(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_UNAVAILABLE_HINTS = re.compile(
+    r"unable to open|readonly|read-only|disk I/O|database is locked|connection|could not connect|"
+    r"server closed|terminating|shutting down|no such table|not currently accepting",
+    re.IGNORECASE,
+)
+
+
+class MessageStore:
+    """Persistence for messages, channel attempts, raw callbacks, inbound messages and opt-outs."""
+
+    def __init__(self, url: str):
+        self.url = normalize_url(url)
+        self.sqlite = is_sqlite(self.url)
+        self.engine = create_store_engine(self.url, writer=True)
+        # SQLite readers must not take the write lock; PostgreSQL uses one engine for both.
+        self.read_engine = create_store_engine(self.url, writer=False) if self.sqlite else self.engine
+
+    # ------------------------------------------------------------------ schema
+    def upgrade(self) -> None:
+        """Create or migrate the schema to the newest version."""
+        with self._guard():
+            migrate.upgrade(self.engine)
+
+    def schema_is_current(self) -> bool:
+        with self._guard():
+            return migrate.current_revision(self.read_engine) == migrate.head_revision()
+
+    def ensure_schema(self, *, auto_upgrade: bool) -> None:
+        """Check the schema version; migrate when allowed, else raise :class:`SchemaOutdatedError`."""
+        if self.schema_is_current():
+            return
+        if not auto_upgrade:
+            raise SchemaOutdatedError(
+                f"The message store at {self.safe_url} is not at schema {migrate.head_revision()}: "
+                "run `airflow-messaging db upgrade`."
+            )
+        self.upgrade()
+
+    @property
+    def safe_url(self) -> str:
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
+
+    # ------------------------------------------------------------------ plumbing
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn "database is down / unwritable" into :class:`StoreUnavailableError`."""
+        try:
+            yield
+        except (OperationalError, DBAPIError) as exc:
+            if isinstance(exc, IntegrityError):
+                raise
+            if (
+                isinstance(exc, OperationalError)
+                or exc.connection_invalidated
+                or _UNAVAILABLE_HINTS.search(str(exc.orig))
+            ):
+                raise StoreUnavailableError(f"message store unavailable: {type(exc.orig).__name__}") from exc
+            raise
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._guard(), self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._guard(), self.read_engine.connect() as connection:
+            yield connection
+
+    def _lock_message(self, connection: Connection, vendor: str, message_id: str) -> None:
+        """Serialize writers of one message (SQLite: already serialized by BEGIN IMMEDIATE)."""
+        if not self.sqlite:
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                {"key": f"{vendor}:{message_id}"},
+            )
+
+    # ------------------------------------------------------------------ sends
+    def reserve_send(
+        self,
+        *,
+        idempotency_key: str,
+        vendor: str,
+        recipient: str,
+        channels: Sequence[str],
+        dag_id: str | None = None,
+        task_id: str | None = None,
+        run_id: str | None = None,
+        map_index: int | None = None,
+        resend_unknown: bool = False,
+    ) -> Reservation:
+        """Record the intent to send before the HTTP call.
+
+        A second call with the same key returns the earlier send instead of a new reservation, unless
+        the earlier attempt was definitely not sent (REJECTED), or its outcome is unknown and
+        ``resend_unknown`` is set.
+        """
+        now = utcnow()
+        values = {
+            "vendor": vendor,
+            "message_id": None,
+            "idempotency_key": idempotency_key,
+            "recipient": recipient,
+            "channels": list(channels),
+            "send_status": SendStatus.RESERVED,
+            "state": DeliveryState.QUEUED.value,
+            "complete": False,
+            "dag_id": dag_id,
+            "task_id": task_id,
+            "run_id": run_id,
+            "map_index": map_index,
+            "created_at": now,
+            "updated_at": now,
+        }
+        with self._write() as connection:
+            row = connection.execute(
+                select(messages).where(messages.c.idempotency_key == idempotency_key)
+            ).first()
+            if row is None:
+                connection.execute(insert(messages).values(**values))
+                return Reservation(send=True)
+            retryable = {SendStatus.REJECTED}
+            if resend_unknown:
+                retryable |= {SendStatus.UNKNOWN, SendStatus.RESERVED}
+            if row.send_status in retryable:
+                values.pop("created_at")
+                connection.execute(
+                    update(messages)
+                    .where(messages.c.idempotency_key == idempotency_key)
+                    .values(**values, error=None)
+                )
+                return Reservation(send=True)
+            return Reservation(send=False, existing=self._status_from_row(row._mapping))
+
+    def complete_send(self, idempotency_key: str, message_id: str) -> MessageStatus:
+        """Record the vendor's message id; callbacks that arrived first are reconciled here."""
+        now = utcnow()
+        with self._write() as connection:
+            row = connection.execute(
+                select(messages.c.vendor).where(messages.c.idempotency_key == idempotency_key)
+            ).first()
+            if row is None:
+                raise StoreError(f"no reservation for idempotency key {idempotency_key!r}")
+            self._lock_message(connection, row.vendor, message_id)
+            connection.execute(
+                update(messages)
+                .where(messages.c.idempotency_key == idempotency_key)
+                .values(message_id=message_id, send_status=SendStatus.ACCEPTED, updated_at=now, error=None)
+            )
+            status = self._refresh(connection, row.vendor, message_id, now)
+        assert status is not None
+        return status
+
+    def fail_send(self, idempotency_key: str, error: str, *, outcome_unknown: bool) -> None:
+        """Record a failed send: REJECTED (safe to retry) or UNKNOWN (never re-sent blindly)."""
+        with self._write() as connection:
+            connection.execute(
+                update(messages)
+                .where(messages.c.idempotency_key == idempotency_key)
+                .values(
+                    send_status=SendStatus.UNKNOWN if outcome_unknown else SendStatus.REJECTED,
+                    error=error[:4000],
+                    updated_at=utcnow(),
+                )
+            )
+
+    # ------------------------------------------------------------------ callbacks
+    def record_delivery(
+        self, *, vendor: str, message_id: str, events: Sequence[ChannelEvent], raw_body: str
+    ) -> MessageStatus | None:
+        """Store one delivery callback and apply its channel events monotonically, in one transaction.
+
+        Returns the message's new status, or None when the send is not recorded yet (it is
+        reconciled by :meth:`complete_send`).
+        """
+        now = utcnow()
+        with self._write() as connection:
+            self._lock_message(connection, vendor, message_id)
+            connection.execute(
+                insert(callbacks).values(
+                    vendor=vendor,
+                    kind="status",
+                    message_id=message_id,
+                    body=raw_body,
+                    body_sha256=_sha256(raw_body),
+                    received_at=now,
+                )
+            )
+            self._apply_events(connection, vendor, message_id, events, now)
+            return self._refresh(connection, vendor, message_id, now)
+
+    def _load_attempts(
+        self, connection: Connection, vendor: str, message_id: str
+    ) -> dict[str, ChannelAttempt]:
+        rows = connection.execute(
+            select(channel_attempts).where(
+                and_(channel_attempts.c.vendor == vendor, channel_attempts.c.message_id == message_id)
+            )
+        ).all()
+        return {row.channel: _attempt_from_row(row._mapping) for row in rows}
+
+    def _apply_events(
+        self,
+        connection: Connection,
+        vendor: str,
+        message_id: str,
+        events: Sequence[ChannelEvent],
+        now: datetime,
+    ) -> None:
+        current = self._load_attempts(connection, vendor, message_id)
+        for event in events:
+            values = {
+                "state": event.state.value,
+                "code": event.code,
+                "description": event.description,
+                "channel_reference_id": event.channel_reference_id,
+                "updated_on": event.occurred_at,
+                "updated_at": now,
+            }
+            old = current.get(event.channel)
+            if old is None:
+                connection.execute(
+                    insert(channel_attempts).values(
+                        vendor=vendor, message_id=message_id, channel=event.channel, created_at=now, **values
+                    )
+                )
+            elif supersedes(event.state, event.occurred_at, old.state, old.updated_on):
+                connection.execute(
+                    update(channel_attempts)
+                    .where(
+                        and_(
+                            channel_attempts.c.vendor == vendor,
+                            channel_attempts.c.message_id == message_id,
+                            channel_attempts.c.channel == event.channel,
+                        )
+                    )
+                    .values(**values)
+                )
+            else:
+                continue
+            current[event.channel] = ChannelAttempt(
+                event.channel,
+                event.state,
+                event.code,
+                event.description,
+                event.channel_reference_id,
+                event.occurred_at,
+            )
+
+    def _refresh(
+        self, connection: Connection, vendor: str, message_id: str, now: datetime
+    ) -> MessageStatus | None:
+        """Recompute the message summary from its attempts (caller holds the message lock)."""
+        row = connection.execute(
+            select(messages).where(and_(messages.c.vendor == vendor, messages.c.message_id == message_id))
+        ).first()
+        if row is None:
+            return None
+        mapping = dict(row._mapping)
+        cascade = list(mapping["channels"] or [])
+        attempts = self._load_attempts(connection, vendor, message_id)
+        summary = summarize(cascade, attempts)
+        previous = DeliveryState(mapping["state"])
+        if not summary.complete and RANK[summary.state] < RANK[previous]:
+            # a first channel failing while the fallback runs must not move the message backwards
+            summary = Summary(previous, False, None)
+        ordered = [a.to_dict() for a in order_attempts(cascade, attempts.values())]
+        changes: dict[str, Any] = {
+            "state": summary.state.value,
+            "complete": summary.complete,
+            "delivered_channel": summary.delivered_channel,
+            "attempts": ordered,
+        }
+        if summary.complete and mapping["completed_at"] is None:
+            changes["completed_at"] = now
+        if any(mapping.get(k) != v for k, v in changes.items()):
+            changes["updated_at"] = now
+            connection.execute(update(messages).where(messages.c.id == mapping["id"]).values(**changes))
+            mapping.update(changes)
+        return self._status_from_row(mapping)
+
+    # ------------------------------------------------------------------ reads
+    @staticmethod
+    def _status_from_row(row: Any) -> MessageStatus:
+        attempts = [
+            ChannelAttempt(
+                channel=a["channel"],
+                state=DeliveryState(a["state"]),
+                code=a.get("code"),
+                description=a.get("description"),
+                channel_reference_id=a.get("channel_reference_id"),
+                updated_on=datetime.fromisoformat(a["updated_on"]) if a.get("updated_on") else None,
+            )
+            for a in (row["attempts"] or [])
+        ]
+        return MessageStatus(
+            vendor=row["vendor"],
+            message_id=row["message_id"] or "",
+            state=DeliveryState(row["state"]),
+            complete=bool(row["complete"]),
+            delivered_channel=row["delivered_channel"],
+            channels=list(row["channels"] or []),
+            attempts=attempts,
+            recipient=row["recipient"],
+            idempotency_key=row["idempotency_key"],
+            send_status=row["send_status"],
+            created_at=row["created_at"],
+            completed_at=row["completed_at"],
+            dag_id=row["dag_id"],
+            task_id=row["task_id"],
+            run_id=row["run_id"],
+        )
+
+    def get_status(self, message_id: str, vendor: str | None = None) -> MessageStatus | None:
+        """The status of one message by vendor id (or idempotency key), or None if unknown."""
+        query = select(messages).where(
+            (messages.c.message_id == message_id) | (messages.c.idempotency_key == message_id)
+        )
+        if vendor:
+            query = query.where(messages.c.vendor == vendor)
+        with self._read() as connection:
+            row = connection.execute(query.limit(1)).first()
+        return self._status_from_row(row._mapping) if row else None
+
+    def get_statuses(self, message_ids: Iterable[str]) -> dict[str, MessageStatus]:
+        """Statuses of many messages in ONE query (the batched read of the delivery trigger)."""
+        ids = list(dict.fromkeys(message_ids))
+        if not ids:
+            return {}
+        with self._read() as connection:
+            rows = connection.execute(select(messages).where(messages.c.message_id.in_(ids))).all()
+        return {row.message_id: self._status_from_row(row._mapping) for row in rows}
+
+    def list_messages(
+        self,
+        *,
+        vendor: str | None = None,
+        state: str | None = None,
+        dag_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[MessageStatus]:
+        query = select(messages).order_by(messages.c.id.desc()).limit(limit)
+        if vendor:
+            query = query.where(messages.c.vendor == vendor)
+        if state:
+            query = query.where(messages.c.state == state)
+        if dag_id:
+            query = query.where(messages.c.dag_id == dag_id)
+        if since:
+            query = query.where(messages.c.created_at >= since)
+        if until:
+            query = query.where(messages.c.created_at < until)
+        with self._read() as connection:
+            return [self._status_from_row(r._mapping) for r in connection.execute(query).all()]
+
+    def callbacks_for(self, message_id: str) -> list[dict[str, Any]]:
+        """Every raw callback stored for a message id, oldest first."""
+        with self._read() as connection:
+            rows = connection.execute(
+                select(callbacks).where(callbacks.c.message_id == message_id).order_by(callbacks.c.id)
+            ).all()
+        return [
+            {
+                "id": r.id,
+                "vendor": r.vendor,
+                "kind": r.kind,
+                "received_at": r.received_at.isoformat(),
+                "body": r.body,
+            }
+            for r in rows
+        ]
+
+    def count(self, table: str) -> int:
+        """Row count of one store table (``messages``, ``callbacks``, ``inbound``, ...); for checks and CLI."""
+        tables = {
+            "messages": messages,
+            "attempts": channel_attempts,
+            "callbacks": callbacks,
+            "inbound": inbound_messages,
+            "opt_outs": opt_outs,
+        }
+        with self._read() as connection:
+            return int(connection.execute(select(func.count()).select_from(tables[table])).scalar_one())
+
+    # ------------------------------------------------------------------ inbound and opt-outs
+    def record_inbound(
+        self, *, vendor: str, raw_body: str, inbound: NewInbound
+    ) -> tuple[InboundRecord, bool]:
+        """Store an inbound message and apply its keyword action to the opt-out list, atomically.
+
+        A vendor retry of the same body is recognised and not stored twice; returns (record, created).
+        """
+        now = utcnow()
+        digest = _sha256(raw_body)
+        sender = normalize_recipient(inbound.sender)
+        with self._write() as connection:
+            existing = connection.execute(
+                select(inbound_messages).where(
+                    and_(inbound_messages.c.vendor == vendor, inbound_messages.c.body_sha256 == digest)
+                )
+            ).first()
+            if existing is not None:
+                return _inbound_from_row(existing._mapping), False
+            callback_id = connection.execute(
+                insert(callbacks)
+                .values(
+                    vendor=vendor,
+                    kind="inbound",
+                    message_id=inbound.reference_id,
+                    body=raw_body,
+                    body_sha256=digest,
+                    received_at=now,
+                )
+                .returning(callbacks.c.id)
+            ).scalar_one()
+            new_id = connection.execute(
+                insert(inbound_messages)
+                .values(
+                    vendor=vendor,
+                    channel=inbound.channel,
+                    sender=sender,
+                    recipient=inbound.recipient,
+                    text=inbound.text,
+                    media=list(inbound.media),
+                    action=inbound.action,
+                    keyword=inbound.keyword,
+                    postback=inbound.postback,
+                    reference_id=inbound.reference_id,
+                    received_at=inbound.received_at or now,
+                    created_at=now,
+                    callback_id=callback_id,
+                    body_sha256=digest,
+                )
+                .returning(inbound_messages.c.id)
+            ).scalar_one()
+            if inbound.action == "stop":
+                self._add_opt_out(connection, vendor, sender, "keyword", inbound.keyword, now)
+            elif inbound.action == "start":
+                connection.execute(
+                    delete(opt_outs).where(and_(opt_outs.c.vendor == vendor, opt_outs.c.recipient == sender))
+                )
+            row = connection.execute(select(inbound_messages).where(inbound_messages.c.id == new_id)).one()
+        return _inbound_from_row(row._mapping), True
+
+    def find_inbound(
+        self,
+        *,
+        sender: str | None = None,
+        vendor: str | None = None,
+        after_id: int | None = None,
+        after_time: datetime | None = None,
+        action: str | None = None,
+        postback: str | None = None,
+        limit: int = 100,
+    ) -> list[InboundRecord]:
+        """Inbound messages matching the filters, oldest first."""
+        query = select(inbound_messages).order_by(inbound_messages.c.id).limit(limit)
+        if sender:
+            query = query.where(inbound_messages.c.sender == normalize_recipient(sender))
+        if vendor:
+            query = query.where(inbound_messages.c.vendor == vendor)
+        if after_id is not None:
+            query = query.where(inbound_messages.c.id > after_id)
+        if after_time is not None:
+            query = query.where(inbound_messages.c.created_at >= after_time)
+        if action:
+            query = query.where(inbound_messages.c.action == action)
+        if postback:
+            query = query.where(inbound_messages.c.postback == postback)
+        with self._read() as connection:
+            return [_inbound_from_row(r._mapping) for r in connection.execute(query).all()]
+
+    def _add_opt_out(
+        self,
+        connection: Connection,
+        vendor: str,
+        recipient: str,
+        source: str,
+        keyword: str | None,
+        now: datetime,
+    ) -> bool:
+        exists = connection.execute(
+            select(opt_outs.c.id).where(and_(opt_outs.c.vendor == vendor, opt_outs.c.recipient == recipient))
+        ).first()
+        if exists:
+            return False
+        connection.execute(
+            insert(opt_outs).values(
+                vendor=vendor, recipient=recipient, source=source, keyword=keyword, created_at=now
+            )
+        )
+        return True
+
+    def add_opt_out(self, vendor: str, recipient: str, *, source: str = "cli") -> bool:
+        """Add a recipient to the opt-out list of a vendor; False if it was already there."""
+        with self._write() as connection:
+            return self._add_opt_out(
+                connection, vendor, normalize_recipient(recipient), source, None, utcnow()
+            )
+
+    def remove_opt_out(self, vendor: str, recipient: str) -> bool:
+        """Remove a recipient from the opt-out list; False if it was not there."""
+        with self._write() as connection:
+            result = connection.execute(
+                delete(opt_outs).where(
+                    and_(opt_outs.c.vendor == vendor, opt_outs.c.recipient == normalize_recipient(recipient))
+                )
+            )
+            return bool(result.rowcount)
+
+    def is_opted_out(self, vendor: str, recipient: str) -> bool:
+        with self._read() as connection:
+            return (
+                connection.execute(
+                    select(opt_outs.c.id).where(
+                        and_(
+                            opt_outs.c.vendor == vendor,
+                            opt_outs.c.recipient == normalize_recipient(recipient),
+                        )
+                    )
+                ).first()
+                is not None
+            )
+
+    def list_opt_outs(self, vendor: str | None = None) -> list[dict[str, Any]]:
+        query = select(opt_outs).order_by(opt_outs.c.id)
+        if vendor:
+            query = query.where(opt_outs.c.vendor == vendor)
+        with self._read() as connection:
+            return [
+                {
+                    "vendor": r.vendor,
+                    "recipient": r.recipient,
+                    "source": r.source,
+                    "keyword": r.keyword,
+                    "created_at": r.created_at.isoformat(),
+                }
+                for r in connection.execute(query).all()
+            ]
+
+
+def _attempt_from_row(row: Any) -> ChannelAttempt:
+    return ChannelAttempt(
+        channel=row["channel"],
+        state=DeliveryState(row["state"]),
+        code=row["code"],
+        description=row["description"],
+        channel_reference_id=row["channel_reference_id"],
+        updated_on=row["updated_on"],
+    )
+
+
+def _inbound_from_row(row: Any) -> InboundRecord:
+    return InboundRecord(
+        id=row["id"],
+        vendor=row["vendor"],
+        channel=row["channel"],
+        sender=row["sender"],
+        recipient=row["recipient"],
+        text=row["text"],
+        media=list(row["media"] or []),
+        action=row["action"],
+        keyword=row["keyword"],
+        postback=row["postback"],
+        reference_id=row["reference_id"],
+        received_at=row["received_at"],
+        created_at=row["created_at"],
+    )

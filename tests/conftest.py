@@ -1,0 +1,84 @@
+"""Shared fixtures: one Airflow home and one PostgreSQL server per test run, fresh stores per test."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+# Airflow reads its configuration at import time: set the run's Airflow home before anything imports it.
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="messaging-airflow-home-"))
+os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(_AIRFLOW_HOME / "dags"))
+os.environ.setdefault("AIRFLOW__CORE__TEST_CONNECTION", "Enabled")
+os.environ["AIRFLOW__MESSAGING__STORE_URL"] = f"sqlite:///{_AIRFLOW_HOME / 'messaging.db'}"
+sys.path.insert(0, str(Path(__file__).parent))
+
+import pytest  # noqa: E402
+from support.postgres import PostgresServer, PostgresUnavailable  # noqa: E402
+
+from airflow_provider_messaging.store import MessageStore  # noqa: E402
+from airflow_provider_messaging.store.schema import metadata  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def airflow_home() -> Path:
+    return _AIRFLOW_HOME
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the whole run. Fails in CI if it cannot start; skips loudly elsewhere."""
+    try:
+        server = PostgresServer().start()
+    except (PostgresUnavailable, OSError, Exception) as exc:
+        if os.environ.get("CI"):
+            raise
+        message = f"PostgreSQL could not start here ({exc}); PostgreSQL tests are SKIPPED"
+        warnings.warn(message, stacklevel=1)
+        sys.stderr.write(f"\n!!! {message}\n")
+        pytest.skip(message)
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: PostgresServer) -> str:
+    url = postgres_server.create_database("messaging_tests")
+    store = MessageStore(url)
+    store.upgrade()
+    store.dispose()
+    return url
+
+
+def _truncate(store: MessageStore) -> None:
+    with store.engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MessageStore]:
+    """A fresh, migrated store on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / f'store-{uuid.uuid4().hex[:8]}.db'}"
+        s = MessageStore(url)
+        s.upgrade()
+    else:
+        s = MessageStore(request.getfixturevalue("postgres_url"))
+        _truncate(s)
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[MessageStore]:
+    s = MessageStore(f"sqlite:///{tmp_path / 'store.db'}")
+    s.upgrade()
+    yield s
+    s.dispose()

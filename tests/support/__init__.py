@@ -1,0 +1,1 @@
+"""Test support: real servers (HTTP, PostgreSQL) started by the tests themselves."""

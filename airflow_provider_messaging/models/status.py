@@ -101,9 +101,7 @@ def aerialink_state(status: str | None) -> DeliveryState:
     return AERIALINK_STATES.get(str(status or "").strip().upper(), DeliveryState.UNKNOWN)
 
 
-def supersedes(
-    new: DeliveryState, new_at: datetime | None, old: DeliveryState, old_at: datetime | None
-) -> bool:
+def supersedes(new: DeliveryState, new_at: datetime | None, old: DeliveryState, old_at: datetime | None) -> bool:
     """True when an attempt in state ``new`` may replace one in state ``old`` (monotonic rule)."""
     if RANK[new] != RANK[old]:
         return RANK[new] > RANK[old]
@@ -181,9 +179,7 @@ def summarize(cascade: Sequence[str], attempts: Mapping[str, ChannelAttempt]) ->
     if not pending:
         return Summary(DeliveryState.QUEUED, False, None)
     best = max(pending, key=lambda a: RANK[a.state])
-    return Summary(
-        best.state if best.state is not DeliveryState.UNKNOWN else DeliveryState.QUEUED, False, None
-    )
+    return Summary(best.state if best.state is not DeliveryState.UNKNOWN else DeliveryState.QUEUED, False, None)
 
 
 @dataclass
@@ -248,3 +244,73 @@ class MessageStatus:
 def order_attempts(cascade: Sequence[str], attempts: Iterable[ChannelAttempt]) -> list[ChannelAttempt]:
     """Attempts in cascade order, channels outside the cascade last."""
     return sorted(attempts, key=lambda a: cascade.index(a.channel) if a.channel in cascade else len(cascade))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Outcome of waiting on one or more messages: ``done`` and, if done, ``success``."""
+
+    done: bool
+    success: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class DeliveryCriteria:
+    """When waiting on messages is over, and whether it went well (shared by sensor and trigger).
+
+    :param success_states: states that count as delivered (e.g. add ``SENT`` where no receipts exist).
+    :param fail_on_fallback: a message delivered only by a fallback channel counts as failed.
+    :param match: ``all`` messages must succeed (up to ``min_delivered_ratio``) or ``any`` one suffices.
+    :param min_delivered_ratio: with ``match="all"``, the share of messages that must succeed.
+    """
+
+    success_states: tuple[str, ...] = ("DELIVERED", "READ")
+    fail_on_fallback: bool = False
+    match: str = "all"
+    min_delivered_ratio: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.match not in ("all", "any"):
+            raise ValueError(f"match must be 'all' or 'any', not {self.match!r}")
+        if not 0.0 <= self.min_delivered_ratio <= 1.0:
+            raise ValueError("min_delivered_ratio must be between 0 and 1")
+        unknown = set(self.success_states) - {s.value for s in DeliveryState}
+        if unknown:
+            raise ValueError(f"unknown success_states {sorted(unknown)}; use {[s.value for s in DeliveryState]}")
+
+    def succeeded(self, status: MessageStatus) -> bool:
+        if status.state.value not in self.success_states:
+            return False
+        return not (self.fail_on_fallback and status.fallback_used)
+
+    def settled(self, status: MessageStatus) -> bool:
+        return status.complete or status.state.value in self.success_states
+
+    def evaluate(self, message_ids: Sequence[str], statuses: Mapping[str, MessageStatus]) -> Verdict:
+        total = len(message_ids)
+        known = [statuses[m] for m in message_ids if m in statuses]
+        ok = sum(self.succeeded(s) for s in known)
+        failed = [s for s in known if self.settled(s) and not self.succeeded(s)]
+        if self.match == "any":
+            if ok:
+                return Verdict(True, True, f"{ok} of {total} delivered")
+            if len(failed) == total:
+                return Verdict(True, False, _failure_text(failed))
+            return Verdict(False, False, f"waiting on {total - len(failed)} of {total}")
+        needed = self.min_delivered_ratio * total
+        if total - len(failed) < needed - 1e-9:
+            return Verdict(True, False, _failure_text(failed))
+        if ok + len(failed) == total:
+            return Verdict(True, True, f"{ok} of {total} delivered")
+        return Verdict(False, False, f"{ok} of {total} delivered, waiting on {total - ok - len(failed)}")
+
+
+def _failure_text(failed: Sequence[MessageStatus]) -> str:
+    parts = []
+    for status in failed[:20]:
+        channels = "; ".join(status.failure_reasons()) or status.state.value
+        extra = " (delivered only by fallback)" if status.fallback_used else ""
+        parts.append(f"{status.vendor} message {status.message_id} to {status.recipient}: {channels}{extra}")
+    more = f" (+{len(failed) - 20} more)" if len(failed) > 20 else ""
+    return "not delivered: " + " | ".join(parts) + more

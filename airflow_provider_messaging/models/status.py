@@ -279,6 +279,21 @@ class DeliveryCriteria:
         if unknown:
             raise ValueError(f"unknown success_states {sorted(unknown)}; use {[s.value for s in DeliveryState]}")
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DeliveryCriteria:
+        values = dict(data)
+        if "success_states" in values:
+            values["success_states"] = tuple(values["success_states"])
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "success_states": list(self.success_states),
+            "fail_on_fallback": self.fail_on_fallback,
+            "match": self.match,
+            "min_delivered_ratio": self.min_delivered_ratio,
+        }
+
     def succeeded(self, status: MessageStatus) -> bool:
         if status.state.value not in self.success_states:
             return False

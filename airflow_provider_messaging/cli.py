@@ -1,0 +1,143 @@
+"""``airflow-messaging``: receiver, sandbox, demo, db upgrade, status, optouts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from airflow_provider_messaging import config
+
+
+def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from airflow_provider_messaging.store import MessageStore
+
+    if args.store_url:
+        store = MessageStore(args.store_url)
+        store.ensure_schema(auto_upgrade=store.sqlite)
+        return store
+    return config.get_store()
+
+
+def cmd_receiver(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from airflow_provider_messaging.receiver.app import create_app
+
+    app = create_app(store=(lambda: _store(args)))
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from airflow_provider_messaging.store import MessageStore
+
+    store = MessageStore(args.store_url or config.get_store_url())
+    store.upgrade()
+    print(f"message store at {store.safe_url} is at the newest schema")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    store = _store(args)
+    status = store.get_status(args.message_id)
+    if status is None:
+        print(f"no message {args.message_id!r} in {store.safe_url}", file=sys.stderr)
+        return 1
+    callbacks = store.callbacks_for(status.message_id)
+    if args.json:
+        print(json.dumps({**status.to_dict(), "callbacks": callbacks}, indent=2))
+        return 0
+    print(f"{status.vendor} message {status.message_id} to {status.recipient}")
+    print(f"  state: {status.state.value}{' (complete)' if status.complete else ''}")
+    print(f"  cascade: {' -> '.join(status.channels)}")
+    if status.delivered_channel:
+        print(f"  delivered on: {status.delivered_channel}{' (fallback)' if status.fallback_used else ''}")
+    for line in status.failure_reasons():
+        print(f"  channel {line}")
+    print(f"  callbacks: {len(callbacks)}")
+    for callback in callbacks:
+        print(f"    {callback['received_at']}  {callback['body'][:120]}")
+    return 0
+
+
+def cmd_optouts(args: argparse.Namespace) -> int:
+    store = _store(args)
+    if args.action == "add":
+        added = store.add_opt_out(args.vendor, args.recipient)
+        print(("added " if added else "already opted out: ") + args.recipient)
+    elif args.action == "remove":
+        removed = store.remove_opt_out(args.vendor, args.recipient)
+        print(("removed " if removed else "not on the list: ") + args.recipient)
+        return 0 if removed else 1
+    else:
+        rows = store.list_opt_outs(args.vendor)
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        for row in [] if args.json else rows:
+            print(f"{row['vendor']:10} {row['recipient']:20} {row['source']:8} {row['created_at']}")
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from airflow_provider_messaging.sandbox.server import main as sandbox_main
+
+    return int(sandbox_main(args.sandbox_args) or 0)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from airflow_provider_messaging.demo import run_demo
+
+    return run_demo(keep_home=args.keep_home, only=args.only)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="airflow-messaging", description=__doc__)
+    parser.add_argument("--store-url", help="store URL (default: [messaging] store_url or SQLite in AIRFLOW_HOME)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    receiver = commands.add_parser("receiver", help="run the callback receiver alone")
+    receiver.add_argument("--host", default="127.0.0.1")
+    receiver.add_argument("--port", type=int, default=8085)
+    receiver.add_argument("--log-level", default="info")
+    receiver.set_defaults(func=cmd_receiver)
+
+    sandbox = commands.add_parser("sandbox", help="run the local emulator of both vendor APIs", add_help=False)
+    sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER)
+    sandbox.set_defaults(func=cmd_sandbox)
+
+    demo = commands.add_parser("demo", help="run every example DAG end to end against the sandbox")
+    demo.add_argument("--keep-home", action="store_true", help="keep the demo's AIRFLOW_HOME for inspection")
+    demo.add_argument("--only", nargs="*", help="run only these example DAG ids")
+    demo.set_defaults(func=cmd_demo)
+
+    db = commands.add_parser("db", help="schema management")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="create or migrate the store schema")
+    upgrade.set_defaults(func=cmd_db_upgrade)
+
+    status = commands.add_parser("status", help="a message's state, channel history and callbacks")
+    status.add_argument("message_id")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+
+    optouts = commands.add_parser("optouts", help="list, add or remove opted-out recipients")
+    optouts.add_argument("action", choices=["list", "add", "remove"], nargs="?", default="list")
+    optouts.add_argument("recipient", nargs="?")
+    optouts.add_argument("--vendor", default=None)
+    optouts.add_argument("--json", action="store_true")
+    optouts.set_defaults(func=cmd_optouts)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "action", None) in ("add", "remove") and (not args.recipient or not args.vendor):
+        parser.error("optouts add/remove need RECIPIENT and --vendor")
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,253 @@
+"""Telesign operators: one per message type of the vendor docs, plus a generic omnichannel send.
+
+Each returns (XCom) ``{"vendor", "message_id", "recipient", "idempotency_key", "status", "channels"}``;
+in bulk mode (``recipients=[...]``) a list of them.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cached_property
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from airflow_provider_messaging.hooks.telesign import TelesignHook
+from airflow_provider_messaging.models._validation import validate
+from airflow_provider_messaging.models.telesign import OmnichannelRequest
+from airflow_provider_messaging.operators.base import MessagingSendOperator
+
+
+class TelesignSendOperator(MessagingSendOperator):
+    """Send any omnichannel request: an ordered channel cascade with one template per channel.
+
+    :param phone_number: recipient, digits with country code (templated).
+    :param channels: the cascade, e.g. ``["rcs", "sms"]`` or ``[{"channel": "rcs", "fallback_time": 600}, ...]``.
+    :param message: ``{"rcs": {"template": ..., "parameters": {...}}, "sms": {...}}`` (templated).
+    :param message_type: ARN, MKT or OTP.
+    :param request: a whole :class:`OmnichannelRequest` (model or dict) instead of the parts above.
+    :param telesign_conn_id: connection of type *Telesign*.
+    """
+
+    vendor: ClassVar[str] = "telesign"
+    template_fields = (
+        "phone_number",
+        "channels",
+        "message",
+        "message_type",
+        "external_id",
+        "request",
+        "telesign_conn_id",
+        *MessagingSendOperator.base_template_fields,
+    )
+    template_fields_renderers = {"channels": "json", "message": "json", "request": "json"}
+
+    def __init__(
+        self,
+        *,
+        phone_number: str | None = None,
+        channels: list[Any] | None = None,
+        message: dict[str, Any] | None = None,
+        message_type: str = "ARN",
+        external_id: str | None = None,
+        request: OmnichannelRequest | dict[str, Any] | None = None,
+        telesign_conn_id: str = TelesignHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.phone_number = phone_number
+        self.channels = channels
+        self.message = message
+        self.message_type = message_type
+        self.external_id = external_id
+        self.request = (
+            request.model_dump(by_alias=True, exclude_none=True) if isinstance(request, BaseModel) else request
+        )
+        self.telesign_conn_id = telesign_conn_id
+
+    @cached_property
+    def hook(self) -> TelesignHook:
+        return TelesignHook(telesign_conn_id=self.telesign_conn_id)
+
+    @property
+    def rate_limit(self) -> float | None:
+        return self.hook.rate_limit
+
+    def request_body(self) -> dict[str, Any]:
+        """The request as a dict, before validation."""
+        if self.request is not None:
+            return copy.deepcopy(dict(self.request))
+        channels = [c if isinstance(c, dict) else {"channel": c} for c in (self.channels or [])]
+        body: dict[str, Any] = {
+            "channels": channels,
+            "phone_number": self.phone_number,
+            "message": copy.deepcopy(self.message or {}),
+            "message_type": self.message_type,
+        }
+        if self.external_id:
+            body["external_id"] = self.external_id
+        return body
+
+    def build_payload(self, recipient: str | None = None) -> OmnichannelRequest:
+        body = self.request_body()
+        if recipient is not None:
+            body["phone_number"] = recipient
+        return validate(OmnichannelRequest, body)
+
+    def recipient_of(self, payload: BaseModel) -> str:
+        assert isinstance(payload, OmnichannelRequest)
+        return payload.phone_number
+
+    def cascade_of(self, payload: BaseModel) -> list[str]:
+        assert isinstance(payload, OmnichannelRequest)
+        return [entry.channel for entry in payload.channels]
+
+    def send_payload(self, payload: BaseModel) -> str:
+        assert isinstance(payload, OmnichannelRequest)
+        response = self.hook.send_omnichannel(payload)
+        assert response.reference_id
+        return response.reference_id
+
+
+class _FirstChannelWithSmsFallback(TelesignSendOperator):
+    """A rich first channel (RCS or WhatsApp) with an optional SMS fallback, as in the vendor examples."""
+
+    first_channel: ClassVar[str] = ""
+    template: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        *,
+        sms_fallback_text: str | None = None,
+        fallback_time: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.sms_fallback_text = sms_fallback_text
+        self.fallback_time = fallback_time
+
+    def parameters(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def request_body(self) -> dict[str, Any]:
+        first: dict[str, Any] = {"channel": self.first_channel}
+        if self.fallback_time is not None:
+            first["fallback_time"] = self.fallback_time
+        channels = [first]
+        message: dict[str, Any] = {self.first_channel: {"template": self.template, "parameters": self.parameters()}}
+        if self.sms_fallback_text:
+            channels.append({"channel": "sms"})
+            message["sms"] = {"template": "text", "parameters": {"text": self.sms_fallback_text}}
+        return {
+            "channels": channels,
+            "phone_number": self.phone_number,
+            "message": message,
+            "message_type": self.message_type,
+            **({"external_id": self.external_id} if self.external_id else {}),
+        }
+
+
+class TelesignRcsCallButtonOperator(_FirstChannelWithSmsFallback):
+    """RCS message with a click-to-call button (template ``dial_action``), optional SMS fallback."""
+
+    first_channel = "rcs"
+    template = "dial_action"
+    template_fields = (
+        *TelesignSendOperator.template_fields,
+        "text",
+        "dial_text",
+        "phone_number_to_dial",
+        "dial_payload",
+        "sms_fallback_text",
+        "fallback_time",
+    )
+
+    def __init__(
+        self, *, text: str, dial_text: str, phone_number_to_dial: str, dial_payload: str, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.text = text
+        self.dial_text = dial_text
+        self.phone_number_to_dial = phone_number_to_dial
+        self.dial_payload = dial_payload
+
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "dial_text": self.dial_text,
+            "phone_number_to_dial": self.phone_number_to_dial,
+            "dial_payload": self.dial_payload,
+            "text": self.text,
+        }
+
+
+class TelesignRcsLinkButtonOperator(_FirstChannelWithSmsFallback):
+    """RCS message with a link button (template ``url_action``), optional SMS fallback."""
+
+    first_channel = "rcs"
+    template = "url_action"
+    template_fields = (
+        *TelesignSendOperator.template_fields,
+        "text",
+        "url",
+        "url_id",
+        "url_text",
+        "sms_fallback_text",
+        "fallback_time",
+    )
+
+    def __init__(self, *, text: str, url: str, url_id: str, url_text: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.text = text
+        self.url = url
+        self.url_id = url_id
+        self.url_text = url_text
+
+    def parameters(self) -> dict[str, Any]:
+        return {"url_text": self.url_text, "text": self.text, "url_id": self.url_id, "url": self.url}
+
+
+class TelesignWhatsAppFileOperator(_FirstChannelWithSmsFallback):
+    """WhatsApp message with a file you host (template ``file``), optional SMS fallback.
+
+    Without ``file_name`` the vendor shows the file as "file".
+    """
+
+    first_channel = "whatsapp"
+    template = "file"
+    template_fields = (
+        *TelesignSendOperator.template_fields,
+        "url",
+        "file_name",
+        "sms_fallback_text",
+        "fallback_time",
+    )
+
+    def __init__(self, *, url: str, file_name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.url = url
+        self.file_name = file_name
+
+    def parameters(self) -> dict[str, Any]:
+        parameters: dict[str, Any] = {"url": self.url}
+        if self.file_name:
+            parameters["file_name"] = self.file_name
+        return parameters
+
+
+class TelesignSmsOperator(TelesignSendOperator):
+    """Plain SMS through the omnichannel API (template ``text``)."""
+
+    template_fields = (*TelesignSendOperator.template_fields, "text")
+
+    def __init__(self, *, text: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.text = text
+
+    def request_body(self) -> dict[str, Any]:
+        return {
+            "channels": [{"channel": "sms"}],
+            "phone_number": self.phone_number,
+            "message": {"sms": {"template": "text", "parameters": {"text": self.text}}},
+            "message_type": self.message_type,
+            **({"external_id": self.external_id} if self.external_id else {}),
+        }

@@ -1,0 +1,156 @@
+"""The callback receiver: a FastAPI app that authenticates, parses and commits vendor callbacks.
+
+Mounted into the Airflow API server under ``/messaging`` by the provider's plugin, or run alone with
+``airflow-messaging receiver``. A 2xx is returned only after the callback is committed; anything the
+store cannot take right now gets 503 so the vendor retries; bad input gets a 4xx and writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from airflow_provider_messaging import config
+from airflow_provider_messaging.exceptions import PayloadValidationError
+from airflow_provider_messaging.receiver import parsing
+from airflow_provider_messaging.receiver.auth import CallbackAuth
+from airflow_provider_messaging.store import MessageStore, StoreError, StoreUnavailableError
+
+log = logging.getLogger(__name__)
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class _Reject(Exception):
+    def __init__(self, status: int, reason: str):
+        self.status = status
+        self.reason = reason
+
+
+def _error(status: int, reason: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"status": "error", "reason": reason}, status_code=status, headers=headers or None)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > limit:
+                raise _Reject(413, f"body larger than {limit} bytes")
+        except ValueError as exc:
+            raise _Reject(400, "invalid Content-Length") from exc
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _Reject(413, f"body larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decode_json_object(raw: bytes) -> tuple[dict[str, Any], str]:
+    try:
+        text = raw.decode("utf-8")
+        data = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise _Reject(400, f"body is not valid UTF-8 JSON: {type(exc).__name__}") from exc
+    if not isinstance(data, dict):
+        raise _Reject(400, "body must be a JSON object")
+    return data, text
+
+
+def create_app(
+    store: MessageStore | Callable[[], MessageStore] | None = None,
+    auth: CallbackAuth | None = None,
+    max_body_bytes: int | None = None,
+) -> FastAPI:
+    """Build the receiver app. Defaults read ``[messaging]`` settings lazily, at the first request."""
+    app = FastAPI(title="airflow-provider-messaging callback receiver", version="1")
+    state: dict[str, Any] = {}
+
+    def get_store() -> MessageStore:
+        if isinstance(store, MessageStore):
+            return store
+        if "store" not in state:
+            state["store"] = store() if callable(store) else config.get_store()
+        return state["store"]  # type: ignore[no-any-return]
+
+    def get_auth() -> CallbackAuth:
+        if "auth" not in state:
+            state["auth"] = auth or CallbackAuth.from_config()
+        return state["auth"]  # type: ignore[no-any-return]
+
+    def limit() -> int:
+        return max_body_bytes or int(config.get_option("max_callback_bytes") or 65536)
+
+    async def handle(request: Request, vendor: str, kind: str) -> JSONResponse:
+        try:
+            content_type = request.headers.get("content-type", "").lower()
+            if content_type.startswith(_FORM_TYPES):
+                raise _Reject(415, "callbacks must be JSON")
+            raw = await _read_body(request, limit())
+            if not get_auth().accepts(vendor, raw, request.headers, request.query_params.get("token")):
+                raise _Reject(401, "callback not authenticated")
+            data, text = _decode_json_object(raw)
+            result = await run_in_threadpool(_store_callback, get_store(), vendor, kind, data, text)
+            return JSONResponse({"status": "ok", **result})
+        except _Reject as rejected:
+            return _error(rejected.status, rejected.reason)
+        except PayloadValidationError as invalid:
+            return _error(400, str(invalid))
+        except StoreUnavailableError:
+            log.warning("store unavailable: %s callback answered 503", vendor)
+            return _error(503, "store unavailable, retry later", **{"Retry-After": "5"})
+        except StoreError as exc:
+            log.exception("store error")
+            return _error(503, type(exc).__name__, **{"Retry-After": "5"})
+
+    def make_route(vendor: str, kind: str) -> Callable[[Request], Awaitable[JSONResponse]]:
+        # vendor and kind are bound here, not declared as parameters: FastAPI would read parameters
+        # with defaults from the query string (?vendor=...), letting a caller pick the parser and auth.
+        async def route(request: Request) -> JSONResponse:
+            return await handle(request, vendor, kind)
+
+        return route
+
+    for vendor in ("telesign", "aerialink"):
+        for kind in ("status", "inbound"):
+            methods = ["GET", "POST"] if vendor == "telesign" else ["POST"]
+            app.add_api_route(
+                f"/{vendor}/{kind}",
+                make_route(vendor, kind),
+                methods=methods,
+                name=f"{vendor}_{kind}",
+                summary=f"{vendor.title()} {'delivery status' if kind == 'status' else 'inbound message'} callback",
+            )
+
+    @app.get("/health")
+    async def health() -> JSONResponse:
+        try:
+            await run_in_threadpool(lambda: get_store().count("opt_outs"))
+        except (StoreError, Exception) as exc:
+            return _error(503, f"store unavailable: {type(exc).__name__}")
+        return JSONResponse({"status": "ok"})
+
+    return app
+
+
+def _store_callback(store: MessageStore, vendor: str, kind: str, data: dict[str, Any], text: str) -> dict[str, Any]:
+    if kind == "status":
+        update = parsing.telesign_delivery(data) if vendor == "telesign" else parsing.aerialink_delivery(data)
+        status = store.record_delivery(vendor=vendor, message_id=update.message_id, events=update.events, raw_body=text)
+        return {
+            "message_id": update.message_id,
+            "state": status.state.value if status else None,
+            "known_message": status is not None,
+        }
+    inbound = parsing.telesign_inbound(data) if vendor == "telesign" else parsing.aerialink_inbound(data)
+    record, created = store.record_inbound(vendor=vendor, raw_body=text, inbound=inbound)
+    return {"inbound_id": record.id, "duplicate": not created, "action": record.action}

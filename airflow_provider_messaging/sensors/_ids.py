@@ -1,0 +1,30 @@
+"""Turn what a DAG author passes as ``message_id`` into a list of vendor message ids."""
+
+from __future__ import annotations
+
+import ast
+import json
+from typing import Any
+
+
+def message_ids_from(value: Any) -> list[str]:
+    """Accept an id, an operator's XCom record, a list of either, or their rendered string form.
+
+    Records without a message id (recipients skipped for an opt-out, failed sends) are left out.
+    """
+    if value is None:
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text[:1] in "[{":
+            try:
+                return message_ids_from(json.loads(text))
+            except ValueError:
+                return message_ids_from(ast.literal_eval(text))
+        return [text] if text else []
+    if isinstance(value, dict):
+        message_id = value.get("message_id")
+        return [str(message_id)] if message_id else []
+    if isinstance(value, (list, tuple)):
+        return [m for item in value for m in message_ids_from(item)]
+    raise TypeError(f"message_id must be an id, a send record or a list of them, not {type(value).__name__}")

@@ -1,0 +1,143 @@
+"""MessageDeliverySensor: wait, without holding a worker slot, until messages are delivered or have failed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
+
+from airflow_provider_messaging import config
+from airflow_provider_messaging.models.status import DeliveryCriteria, MessageStatus
+from airflow_provider_messaging.sensors._ids import message_ids_from
+from airflow_provider_messaging.triggers.delivery import MessageDeliveryTrigger
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class MessageDeliverySensor(BaseSensorOperator):
+    """Succeeds when a message is delivered (or read) on any channel of its cascade; fails when every
+    channel failed (skips instead with ``soft_fail``); fails on ``timeout`` with the last known state.
+
+    :param message_id: vendor message id, an operator's XCom record, or a list of them from a mapped or
+        bulk send (templated; pass ``send.output`` to get the records as objects).
+    :param vendor: optional vendor name (informational; ids are unique across vendors).
+    :param success_states: states that count as success (default DELIVERED, READ; add SENT where the
+        destination gives no receipts).
+    :param fail_on_fallback: fail when only a fallback channel delivered.
+    :param match: for lists, ``all`` (default) or ``any``.
+    :param min_delivered_ratio: with ``match="all"``, the share that must succeed (default 1.0).
+    :param poll_interval: seconds between store reads (default ``[messaging] poll_interval``).
+    :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``, True if unset).
+    """
+
+    template_fields: Sequence[str] = ("message_id", "vendor")
+    ui_color = "#fdf5e8"
+
+    def __init__(
+        self,
+        *,
+        message_id: Any,
+        vendor: str | None = None,
+        success_states: Sequence[str] = ("DELIVERED", "READ"),
+        fail_on_fallback: bool = False,
+        match: str = "all",
+        min_delivered_ratio: float = 1.0,
+        poll_interval: float | None = None,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=True),
+        store_url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        interval = float(poll_interval if poll_interval is not None else config.get_option("poll_interval") or 2)
+        kwargs.setdefault("poke_interval", interval)
+        super().__init__(**kwargs)
+        self.message_id = message_id
+        self.vendor = vendor
+        self.criteria = DeliveryCriteria(
+            success_states=tuple(success_states),
+            fail_on_fallback=fail_on_fallback,
+            match=match,
+            min_delivered_ratio=min_delivered_ratio,
+        )
+        self.poll_interval = interval
+        self.deferrable = deferrable
+        self.store_url = store_url
+        self._ids: list[str] = []
+        self._last: dict[str, MessageStatus] = {}
+
+    def _read(self) -> tuple[bool, bool, str]:
+        store = config.get_store(self.store_url)
+        self._last = store.get_statuses(self._ids)
+        verdict = self.criteria.evaluate(self._ids, self._last)
+        return verdict.done, verdict.success, verdict.reason
+
+    def _result(self, messages: list[dict[str, Any]]) -> Any:
+        return messages[0] if len(self._ids) == 1 and messages else messages
+
+    def _fail(self, reason: str) -> NoReturn:
+        if self.soft_fail:
+            raise AirflowSkipException(reason)
+        raise AirflowFailException(reason)
+
+    def _last_state(self) -> str:
+        if not self._last:
+            return "no delivery report stored yet"
+        return "; ".join(f"{m}: {s.state.value}" for m, s in self._last.items())
+
+    def execute(self, context: Context) -> Any:
+        self._ids = message_ids_from(self.message_id)
+        if not self._ids:
+            raise AirflowSkipException("no message to wait for (nothing was sent)")
+        self.log.info("Waiting for %d message(s): %s", len(self._ids), ", ".join(self._ids[:10]))
+        if not self.deferrable:
+            try:
+                return super().execute(context)
+            except AirflowSensorTimeout as timeout:
+                raise AirflowSensorTimeout(f"{timeout}; last known state: {self._last_state()}") from timeout
+        done, success, reason = self._read()
+        if done:
+            return self._finish(success, reason)
+        self.defer(
+            trigger=MessageDeliveryTrigger(
+                message_ids=self._ids,
+                criteria=self.criteria.to_dict(),
+                poll_interval=self.poll_interval,
+                timeout_at=time.time() + float(self.timeout),
+                store_url=self.store_url,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=float(self.timeout)),
+        )
+
+    def poke(self, context: Context) -> PokeReturnValue | bool:
+        done, success, reason = self._read()
+        if not done:
+            self.log.info("Not complete yet: %s (%s)", reason, self._last_state())
+            return False
+        return PokeReturnValue(is_done=True, xcom_value=self._finish(success, reason))
+
+    def _finish(self, success: bool, reason: str) -> Any:
+        messages = [self._last[m].to_dict() for m in self._ids if m in self._last]
+        if not success:
+            self._fail(reason)
+        self.log.info("Delivery complete: %s", reason)
+        return self._result(messages)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        self._ids = list(event.get("message_ids") or message_ids_from(self.message_id))
+        messages = list(event.get("messages") or [])
+        status = event.get("status")
+        if status == "success":
+            self.log.info("Delivery complete: %s", event.get("reason"))
+            return self._result(messages)
+        if status == "timeout":
+            last = "; ".join(f"{m['message_id']}: {m['state']}" for m in messages) or "no delivery report stored"
+            message = f"Timed out after {self.timeout}s waiting for delivery; last known state: {last}"
+            if self.soft_fail:
+                raise AirflowSkipException(message)
+            raise AirflowSensorTimeout(message)
+        self._fail(str(event.get("reason") or "delivery failed"))

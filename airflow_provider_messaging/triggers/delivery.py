@@ -1,0 +1,158 @@
+"""MessageDeliveryTrigger: waits on the store, never sends.
+
+All delivery triggers of one triggerer process that read the same store share one
+:class:`DeliveryPoller`: each poll interval it runs ONE batched query for every message any trigger
+waits on (in a worker thread, so the event loop never blocks), then wakes the triggers whose wait is
+over. 10,000 waiting messages therefore cost one query per interval, not 10,000.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_messaging import config
+from airflow_provider_messaging.models.status import DeliveryCriteria, MessageStatus, Verdict
+from airflow_provider_messaging.store import MessageStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class _Waiter:
+    message_ids: list[str]
+    criteria: DeliveryCriteria
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    statuses: dict[str, MessageStatus] = field(default_factory=dict)
+    verdict: Verdict | None = None
+
+
+class DeliveryPoller:
+    """One polling loop per (event loop, store URL, interval), shared by every waiting trigger."""
+
+    _instances: dict[tuple[int, str, float], DeliveryPoller] = {}
+
+    def __init__(self, store_url: str, interval: float):
+        self.store_url = store_url
+        self.interval = interval
+        self.waiters: set[_Waiter] = set()
+        self.queries = 0
+        self._task: asyncio.Task[None] | None = None
+        self._store: MessageStore | None = None
+
+    @classmethod
+    def for_loop(cls, store_url: str, interval: float) -> DeliveryPoller:
+        key = (id(asyncio.get_running_loop()), store_url, interval)
+        poller = cls._instances.get(key)
+        if poller is None:
+            poller = cls._instances[key] = cls(store_url, interval)
+        return poller
+
+    def register(self, message_ids: Sequence[str], criteria: DeliveryCriteria) -> _Waiter:
+        waiter = _Waiter(list(message_ids), criteria)
+        self.waiters.add(waiter)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        return waiter
+
+    def unregister(self, waiter: _Waiter) -> None:
+        self.waiters.discard(waiter)
+
+    async def _store_ready(self) -> MessageStore:
+        if self._store is None:
+            self._store = await asyncio.to_thread(config.get_store, self.store_url)
+        return self._store
+
+    async def poll_once(self) -> None:
+        """One batched read for all waiters; wakes those that are done."""
+        waiters = list(self.waiters)
+        ids = list(dict.fromkeys(m for w in waiters for m in w.message_ids))
+        store = await self._store_ready()
+        statuses = await asyncio.to_thread(store.get_statuses, ids)
+        self.queries += 1
+        for waiter in waiters:
+            waiter.statuses = {m: statuses[m] for m in waiter.message_ids if m in statuses}
+            verdict = waiter.criteria.evaluate(waiter.message_ids, waiter.statuses)
+            if verdict.done:
+                waiter.verdict = verdict
+                waiter.wake.set()
+                self.waiters.discard(waiter)
+
+    async def _run(self) -> None:
+        while self.waiters:
+            try:
+                await self.poll_once()
+            except Exception as exc:  # store briefly down: keep waiting, the next poll retries
+                log.warning("delivery poll failed (%s); retrying in %ss", type(exc).__name__, self.interval)
+            if self.waiters:
+                await asyncio.sleep(self.interval)
+
+
+class MessageDeliveryTrigger(BaseTrigger):
+    """Fires once the messages are delivered, have failed on every channel, or ``timeout_at`` passes.
+
+    :param message_ids: vendor message ids (``reference_id`` / ``messageGUID``).
+    :param criteria: :class:`DeliveryCriteria` fields (success_states, fail_on_fallback, match, min_delivered_ratio).
+    :param poll_interval: seconds between batched store reads.
+    :param timeout_at: epoch seconds; the trigger enforces it itself (``dag.test()`` ignores defer timeouts).
+    :param store_url: store to read (default: ``[messaging] store_url``).
+    """
+
+    def __init__(
+        self,
+        message_ids: list[str],
+        criteria: dict[str, Any] | None = None,
+        poll_interval: float = 2.0,
+        timeout_at: float | None = None,
+        store_url: str | None = None,
+    ):
+        super().__init__()
+        self.message_ids = list(message_ids)
+        self.criteria = dict(criteria or {})
+        self.poll_interval = float(poll_interval)
+        self.timeout_at = timeout_at
+        self.store_url = store_url or config.get_store_url()
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            "airflow_provider_messaging.triggers.delivery.MessageDeliveryTrigger",
+            {
+                "message_ids": self.message_ids,
+                "criteria": self.criteria,
+                "poll_interval": self.poll_interval,
+                "timeout_at": self.timeout_at,
+                "store_url": self.store_url,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        criteria = DeliveryCriteria.from_dict(self.criteria)
+        poller = DeliveryPoller.for_loop(self.store_url, self.poll_interval)
+        waiter = poller.register(self.message_ids, criteria)
+        try:
+            remaining = None if self.timeout_at is None else max(0.0, self.timeout_at - time.time())
+            try:
+                await asyncio.wait_for(waiter.wake.wait(), timeout=remaining)
+            except asyncio.TimeoutError:
+                yield TriggerEvent(_event("timeout", self.message_ids, waiter, "timed out waiting for delivery"))
+                return
+            assert waiter.verdict is not None
+            status = "success" if waiter.verdict.success else "failed"
+            yield TriggerEvent(_event(status, self.message_ids, waiter, waiter.verdict.reason))
+        finally:
+            poller.unregister(waiter)
+
+
+def _event(status: str, message_ids: list[str], waiter: _Waiter, reason: str) -> dict[str, Any]:
+    return {
+        "status": status,
+        "reason": reason,
+        "message_ids": message_ids,
+        "messages": [waiter.statuses[m].to_dict() for m in message_ids if m in waiter.statuses],
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -25,6 +26,6 @@ def message_ids_from(value: Any) -> list[str]:
     if isinstance(value, dict):
         message_id = value.get("message_id")
         return [str(message_id)] if message_id else []
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, Iterable):  # lists, tuples, and Airflow's lazy XCom sequence of a mapped task
         return [m for item in value for m in message_ids_from(item)]
     raise TypeError(f"message_id must be an id, a send record or a list of them, not {type(value).__name__}")

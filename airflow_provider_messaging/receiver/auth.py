@@ -126,6 +126,8 @@ class CallbackAuth:
         """True when the callback is authenticated (or authentication is explicitly disabled)."""
         if self.disabled:
             return True
+        if isinstance(headers, dict):  # a plain dict is case-sensitive; HTTP header names are not
+            headers = {name.lower(): value for name, value in headers.items()}
         if self.shared_secret_ok(headers, query_token):
             return True
         if vendor == "telesign":

@@ -211,13 +211,18 @@ class MessageStore:
         with self._guard(), self.read_engine.connect() as connection:
             yield connection
 
-    def _lock_message(self, connection: Connection, vendor: str, message_id: str) -> None:
-        """Serialize writers of one message (SQLite: already serialized by BEGIN IMMEDIATE)."""
+    def _lock(self, connection: Connection, key: str) -> None:
+        """Serialize writers of one key until the transaction ends (SQLite: already serialized by BEGIN IMMEDIATE)."""
         if not self.sqlite:
-            connection.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                {"key": f"{vendor}:{message_id}"},
-            )
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+    def _lock_message(self, connection: Connection, vendor: str, message_id: str) -> None:
+        """Serialize writers of one message."""
+        self._lock(connection, f"{vendor}:{message_id}")
+
+    def _lock_opt_out(self, connection: Connection, vendor: str, recipient: str) -> None:
+        """Serialize check-then-write of one opt-out entry (taken after any other lock: no lock cycles)."""
+        self._lock(connection, f"opt-out:{vendor}:{recipient}")
 
     # ------------------------------------------------------------------ sends
     def reserve_send(
@@ -540,6 +545,8 @@ class MessageStore:
         digest = _sha256(raw_body)
         sender = normalize_recipient(inbound.sender)
         with self._write() as connection:
+            # the same body retried to two receivers at once: the second waits, then finds the first
+            self._lock(connection, f"inbound:{vendor}:{digest}")
             existing = connection.execute(
                 select(inbound_messages).where(
                     and_(inbound_messages.c.vendor == vendor, inbound_messages.c.body_sha256 == digest)
@@ -579,6 +586,8 @@ class MessageStore:
                 )
                 .returning(inbound_messages.c.id)
             ).scalar_one()
+            if inbound.action in ("stop", "start"):
+                self._lock_opt_out(connection, vendor, sender)
             if inbound.action == "stop":
                 self._add_opt_out(connection, vendor, sender, "keyword", inbound.keyword, now)
             elif inbound.action == "start":
@@ -639,10 +648,10 @@ class MessageStore:
 
     def add_opt_out(self, vendor: str, recipient: str, *, source: str = "cli") -> bool:
         """Add a recipient to the opt-out list of a vendor; False if it was already there."""
+        recipient = normalize_recipient(recipient)
         with self._write() as connection:
-            return self._add_opt_out(
-                connection, vendor, normalize_recipient(recipient), source, None, utcnow()
-            )
+            self._lock_opt_out(connection, vendor, recipient)
+            return self._add_opt_out(connection, vendor, recipient, source, None, utcnow())
 
     def remove_opt_out(self, vendor: str, recipient: str) -> bool:
         """Remove a recipient from the opt-out list; False if it was not there."""

@@ -1,0 +1,257 @@
+"""Run the sandbox: ``SandboxServer`` (background thread, for tests and demos) and the ``main`` CLI.
+
+CLI (wired by the lead as ``airflow-messaging sandbox``; every option is optional)::
+
+    --host HOST                     bind address (default 127.0.0.1)
+    --port PORT                     port (default 8765; 0 = any free port)
+    --time-scale F                  multiplies vendor times such as fallback_time (default 0.001)
+    --base-delay S                  seconds before the first delivery event (default 0.2)
+    --telesign-customer-id ID       Customer ID accepted on Telesign routes
+    --telesign-api-key KEY          API key (base64) accepted and used to sign Telesign callbacks
+    --aerialink-username U          Basic user accepted on Aerialink routes
+    --aerialink-password P          Basic password accepted on Aerialink routes
+    --telesign-status-url URL       where Telesign delivery callbacks go (unless the request has callback_url)
+    --telesign-inbound-url URL      where Telesign MO callbacks go
+    --aerialink-status-url URL      where Aerialink delivery callbacks go when a message has no callbackURL
+    --aerialink-inbound-url URL     where Aerialink MO callbacks go
+    --receiver-url BASE             shortcut: sets the four URLs to BASE/telesign/status, BASE/telesign/inbound,
+                                    BASE/aerialink/status, BASE/aerialink/inbound (explicit URLs win)
+    --callback-token TOKEN          appended as ?token=TOKEN to every callback URL built by --receiver-url
+    --callback-header 'Name: value' extra header on every callback (repeatable)
+    --callback-username U / --callback-password P   HTTP Basic on Aerialink callbacks
+    --telesign-callback-method {POST,GET}           method of Telesign delivery callbacks (default POST)
+
+It serves in the foreground until SIGINT or SIGTERM and returns 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from types import FrameType, TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import uvicorn
+
+from .app import create_app
+from .callbacks import CallbackDispatcher
+from .config import SandboxConfig
+from .context import SandboxContext
+from .state import SandboxState
+
+DEFAULT_CLI_PORT = 8765
+
+
+class SandboxServer:
+    """The sandbox on a background thread: ``SandboxServer(config).start()`` ... ``.stop()``."""
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self.context = SandboxContext(self.config, SandboxState(), CallbackDispatcher(self.config))
+        self.app = create_app(self.config, self.context)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self._port: int | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self, timeout: float = 10.0) -> SandboxServer:
+        """Bind, serve on a daemon thread, and return once requests are accepted."""
+        if self._thread is not None:
+            return self
+        family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.config.host, self.config.port))
+        except OSError:
+            sock.close()
+            raise
+        self._socket, self._port = sock, sock.getsockname()[1]
+        self.context.dispatcher.start()
+        server = uvicorn.Server(
+            uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2)
+        )
+        self._server = server
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="sandbox-http", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the sandbox HTTP server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop uvicorn and the callback threads; pending callbacks are dropped."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._socket is not None:
+            self._socket.close()
+        self.context.dispatcher.stop(timeout)
+        self._server = self._thread = self._socket = None
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- addresses -------------------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:54321`` (use it as the connection host of both vendors)."""
+        host = self.config.host
+        if host in ("0.0.0.0", ""):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+    # -- inspection (same data as the /sandbox routes) ------------------------------------------
+    def requests(self) -> list[dict[str, Any]]:
+        """Every vendor API request answered: vendor, method, path, recipient, status_code, code, message_id, time."""
+        return self.context.state.requests()
+
+    def callbacks(self) -> list[dict[str, Any]]:
+        """Every callback delivery attempt: url, method, headers, body, attempt, status_code or error, ..."""
+        return self.context.dispatcher.records()
+
+    def wait_for_callbacks(self, n: int, timeout: float = 10.0, **match: Any) -> list[dict[str, Any]]:
+        """Wait for ``n`` attempts whose fields equal ``match`` (e.g. ``message_id=..., delivered=True``)."""
+        return self.context.dispatcher.wait_for(n, timeout, **match)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no callback is scheduled, retrying or in flight."""
+        return self.context.dispatcher.wait_idle(timeout)
+
+    def reset(self) -> None:
+        self.context.state.reset()
+        self.context.dispatcher.reset()
+
+
+# -- CLI -----------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    defaults = SandboxConfig()
+    p = argparse.ArgumentParser(
+        prog="airflow-messaging sandbox", description="Local emulator of Telesign and Aerialink."
+    )
+    p.add_argument("--host", default=defaults.host)
+    p.add_argument("--port", type=int, default=DEFAULT_CLI_PORT)
+    p.add_argument("--time-scale", type=float, default=defaults.time_scale)
+    p.add_argument("--base-delay", type=float, default=defaults.base_delay_s)
+    p.add_argument("--telesign-customer-id", default=defaults.telesign_customer_id)
+    p.add_argument("--telesign-api-key", default=defaults.telesign_api_key)
+    p.add_argument("--aerialink-username", default=defaults.aerialink_username)
+    p.add_argument("--aerialink-password", default=defaults.aerialink_password)
+    for name in ("telesign-status-url", "telesign-inbound-url", "aerialink-status-url", "aerialink-inbound-url"):
+        p.add_argument(f"--{name}", default=None)
+    p.add_argument("--receiver-url", default=None)
+    p.add_argument("--callback-token", default=None)
+    p.add_argument("--callback-header", action="append", default=[], metavar="'Name: value'")
+    p.add_argument("--callback-username", default=None)
+    p.add_argument("--callback-password", default=None)
+    p.add_argument("--telesign-callback-method", choices=("POST", "GET"), default=defaults.telesign_callback_method)
+    return p
+
+
+def config_from_args(argv: Sequence[str] | None = None) -> SandboxConfig:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    headers: dict[str, str] = {}
+    for item in args.callback_header:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip():
+            parser.error(f"--callback-header needs 'Name: value', got {item!r}")
+        headers[name.strip()] = value.strip()
+    urls = {
+        "telesign_status_url": args.telesign_status_url,
+        "telesign_inbound_url": args.telesign_inbound_url,
+        "aerialink_status_url": args.aerialink_status_url,
+        "aerialink_inbound_url": args.aerialink_inbound_url,
+    }
+    if args.receiver_url:
+        base = args.receiver_url.rstrip("/")
+        suffix = f"?token={quote(args.callback_token, safe='')}" if args.callback_token else ""
+        for key in urls:
+            vendor, kind, _ = key.split("_")
+            urls[key] = urls[key] or f"{base}/{vendor}/{kind}{suffix}"
+    try:
+        return SandboxConfig(
+            host=args.host,
+            port=args.port,
+            telesign_customer_id=args.telesign_customer_id,
+            telesign_api_key=args.telesign_api_key,
+            aerialink_username=args.aerialink_username,
+            aerialink_password=args.aerialink_password,
+            time_scale=args.time_scale,
+            base_delay_s=args.base_delay,
+            callback_headers=headers,
+            callback_username=args.callback_username,
+            callback_password=args.callback_password,
+            telesign_callback_method=args.telesign_callback_method,
+            **urls,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+        raise  # unreachable: parser.error exits
+
+
+def serve(config: SandboxConfig, stop: threading.Event | None = None) -> int:
+    """Serve in the foreground until SIGINT/SIGTERM (or ``stop`` is set); returns 0."""
+    stop = stop or threading.Event()
+    server = SandboxServer(config).start()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        print(f"Messaging sandbox listening on {server.url}", flush=True)
+        print(
+            f"  Telesign:  POST {server.url}/v1/omnichannel  (Basic {config.telesign_customer_id}:<api key>)",
+            flush=True,
+        )
+        print(f"  Aerialink: POST {server.url}/v5/messages  (Basic {config.aerialink_username}:<password>)", flush=True)
+        for label, url in (
+            ("Telesign status", config.telesign_status_url),
+            ("Telesign inbound", config.telesign_inbound_url),
+            ("Aerialink status", config.aerialink_status_url),
+            ("Aerialink inbound", config.aerialink_inbound_url),
+        ):
+            print(f"  {label} callbacks -> {url or '(not sent: no URL)'}", flush=True)
+        print("  Outcome = last digit of the recipient; see GET /sandbox/health. Ctrl+C to stop.", flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return serve(config_from_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,16 +8,20 @@ import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 # Airflow reads its configuration at import time: set the run's Airflow home before anything imports it.
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="messaging-airflow-home-"))
 os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(_AIRFLOW_HOME / "dags"))
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).parent / "dags")
+os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("AIRFLOW__CORE__TEST_CONNECTION", "Enabled")
 os.environ["AIRFLOW__MESSAGING__STORE_URL"] = f"sqlite:///{_AIRFLOW_HOME / 'messaging.db'}"
 sys.path.insert(0, str(Path(__file__).parent))
+
+import subprocess  # noqa: E402
 
 import pytest  # noqa: E402
 from support.postgres import PostgresServer, PostgresUnavailable  # noqa: E402
@@ -82,3 +86,33 @@ def sqlite_store(tmp_path: Path) -> Iterator[MessageStore]:
     s.upgrade()
     yield s
     s.dispose()
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """Airflow's metadata DB in the run's Airflow home, migrated once (``dag.test()`` needs it)."""
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        check=True,
+        capture_output=True,
+        env=os.environ.copy(),
+        timeout=300,
+    )
+    return _AIRFLOW_HOME
+
+
+@pytest.fixture
+def local_stack(store: MessageStore, airflow_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Sandbox + receiver on the parametrized store, with Airflow connections/config pointing at them."""
+    from airflow_provider_messaging import config
+    from airflow_provider_messaging.localstack import LocalStack
+
+    stack = LocalStack(store).start()
+    for key, value in stack.environment().items():
+        monkeypatch.setenv(key, value)
+    config.reset_stores()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        config.reset_stores()

@@ -70,8 +70,6 @@ class AerialinkHook(MessagingHttpHook):
         :raises VendorUnavailableError: nothing was sent.
         """
         model = parse_message(self._with_defaults(message))
-        if model.callback_url is None and self.callback_url:
-            model = model.model_copy(update={"callback_url": self.callback_url})
         body = model.model_dump_json(by_alias=True, exclude_none=True).encode()
         response = self.post_json(SEND_PATH, body)
         try:
@@ -93,9 +91,18 @@ class AerialinkHook(MessagingHttpHook):
         )
 
     def _with_defaults(self, message: RcsMessage | Mapping[str, Any]) -> Any:
-        if not isinstance(message, Mapping) or message.get("source") or not self.default_source:
+        """Fill ``source`` (dicts only: the models require it) and ``callbackURL`` from the connection."""
+        callback_url = self.callback_url
+        if not isinstance(message, Mapping):
+            if callback_url and message.callback_url is None:
+                return message.model_copy(update={"callback_url": callback_url})
             return message
-        return {**message, "source": self.default_source}
+        filled = dict(message)
+        if not filled.get("source") and self.default_source:
+            filled["source"] = self.default_source
+        if callback_url and not (filled.get("callbackURL") or filled.get("callback_url")):
+            filled["callbackURL"] = callback_url
+        return filled
 
     def parse_error(self, payload: dict[str, Any]) -> ErrorInfo:
         """``{"status": "error", "message": ..., "data": [{field, description, message}]}``."""

@@ -399,6 +399,7 @@ class MessagingHttpHook(BaseHook):
             if self._adapter is not None and time.monotonic() - self._last_used > self.pool_recycle:
                 self.log.debug("Pool idle for more than %ss: closing keep-alive connections", self.pool_recycle)
                 self._adapter.poolmanager.clear()
+                self._last_used = time.monotonic()  # concurrent callers must not clear the fresh pool again
 
     # ---- requests --------------------------------------------------------------------------
 

@@ -88,7 +88,10 @@ def create_app(
         return state["auth"]  # type: ignore[no-any-return]
 
     def limit() -> int:
-        return max_body_bytes or int(config.get_option("max_callback_bytes") or 65536)
+        # read once: looking the option up in Airflow's configuration costs more than the whole callback
+        if "limit" not in state:
+            state["limit"] = max_body_bytes or int(config.get_option("max_callback_bytes") or 65536)
+        return state["limit"]  # type: ignore[no-any-return]
 
     async def handle(request: Request, vendor: str, kind: str) -> JSONResponse:
         try:

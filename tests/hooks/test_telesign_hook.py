@@ -313,3 +313,18 @@ def test_default_conn_id() -> None:
     hook = TelesignHook()
     assert hook.telesign_conn_id == hook.conn_id == "telesign_default"
     assert (TelesignHook.conn_name_attr, TelesignHook.conn_type) == ("telesign_conn_id", "telesign")
+
+
+def test_proxy_from_environment_is_used(
+    server: LocalHttpServer, make_conn: ConnFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", server.url)
+    server.default = Reply(200, TELESIGN_ACCEPTED)
+    conn_id = make_conn("telesign", "http://telesign.invalid", CUSTOMER_ID, API_KEY)
+
+    TelesignHook(conn_id).send_omnichannel(SMS_ONLY)
+
+    [sent] = server.requests
+    assert sent.path == "http://telesign.invalid/v1/omnichannel"  # absolute URL: the server acted as the proxy

@@ -128,15 +128,28 @@ def test_doc_carousel_error_is_reproduced(clients: Clients) -> None:
             "20",
         ),
         (
-            {"choices": [{"type": "CREATE_CALENDAR_EVENT", "title": "t", "postbackData": "p", "startTime": "tomorrow",
-                          "endTime": "2030-03-03T16:00:00Z", "eventTitle": "Meeting"}]},
+            {
+                "choices": [
+                    {
+                        "type": "CREATE_CALENDAR_EVENT",
+                        "title": "t",
+                        "postbackData": "p",
+                        "startTime": "tomorrow",
+                        "endTime": "2030-03-03T16:00:00Z",
+                        "eventTitle": "Meeting",
+                    }
+                ]
+            },
             "choices.0.startTime",
             "ISO 8601",
         ),  # fmt: skip
         ({"callbackURL": "not a url"}, "callbackURL", "valid uri"),
         ({"smsFailover": {"enabled": True, "failoverSource": "15551234567"}}, "smsFailover.fallbackText", "required"),
-        ({"smsFailover": {"enabled": True, "failoverSource": "1", "fallbackText": "x" * 161}}, "smsFailover.fallbackText",
-         "160"),  # fmt: skip
+        (
+            {"smsFailover": {"enabled": True, "failoverSource": "1", "fallbackText": "x" * 161}},
+            "smsFailover.fallbackText",
+            "160",
+        ),  # fmt: skip
         ({"mmsFailover": vendor_examples.load("aerialink_mms_failover")["mmsFailover"]}, "mmsFailover", "not allowed"),
     ],
 )

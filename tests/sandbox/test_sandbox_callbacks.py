@@ -38,7 +38,9 @@ def test_callback_is_retried_after_500_then_delivered(
     assert [r.status for r in receiver.received] == [500, 503, 200]
 
 
-def test_callback_gives_up_after_four_attempts(clients: Clients, receiver: CallbackReceiver, sandbox: SandboxServer) -> None:
+def test_callback_gives_up_after_four_attempts(
+    clients: Clients, receiver: CallbackReceiver, sandbox: SandboxServer
+) -> None:
     receiver.fail_next(500, 500, 500, 500, 500)
     reference_id = _deliver_one(clients)
     assert sandbox.wait_idle(5)
@@ -78,7 +80,7 @@ def test_aerialink_callbacks_carry_basic_auth_and_extra_headers(receiver: Callba
         (received,) = receiver.wait(1, path="/aerialink/status")
         assert received.headers["Authorization"] == "Basic " + base64.b64encode(b"hook:pw").decode()
         assert received.headers["X-Env"] == "demo"
-        assert server.callbacks()[0]["headers"]["Authorization"] == "Basic <redacted>"
+        assert server.wait_for_callbacks(1)[0]["headers"]["Authorization"] == "Basic <redacted>"
         client.session.close()
 
 
@@ -141,9 +143,13 @@ def test_inbound_sms_has_the_doc_shape(sandbox: SandboxServer) -> None:
 
 
 def test_inbound_rcs_postback_and_aerialink_mo(sandbox: SandboxServer, receiver: CallbackReceiver) -> None:
-    rcs = _inject(sandbox, vendor="telesign", channel="rcs", phone_number="15558675301", postback="yes_response", text="Yes")
+    rcs = _inject(
+        sandbox, vendor="telesign", channel="rcs", phone_number="15558675301", postback="yes_response", text="Yes"
+    )
     assert rcs["body"]["content"] == {"suggestion_response": {"postback_data": "yes_response", "text": "Yes"}}
-    sent = _inject(sandbox, vendor="aerialink", channel="rcs", phone_number="15559876543", text="YES", postback="yes_response")
+    sent = _inject(
+        sandbox, vendor="aerialink", channel="rcs", phone_number="15559876543", text="YES", postback="yes_response"
+    )
     (received,) = receiver.wait(1, path="/aerialink/inbound")
     assert received.query == {"token": ["s3cret"]}
     assert list(received.json) == [
@@ -156,9 +162,15 @@ def test_inbound_rcs_postback_and_aerialink_mo(sandbox: SandboxServer, receiver:
 def test_inbound_rejects_bad_requests(sandbox: SandboxServer) -> None:
     url = f"{sandbox.url}/sandbox/inbound"
     assert requests.post(url, json={"vendor": "acme", "phone_number": "1"}, timeout=5).status_code == 400
-    assert requests.post(url, json={"vendor": "telesign", "channel": "fax", "phone_number": "1"}, timeout=5).status_code == 400
+    assert (
+        requests.post(url, json={"vendor": "telesign", "channel": "fax", "phone_number": "1"}, timeout=5).status_code
+        == 400
+    )
     assert requests.post(url, json={"vendor": "telesign", "channel": "rcs"}, timeout=5).status_code == 400
-    assert requests.post(url, json={"vendor": "telesign", "phone_number": "1", "action": "x"}, timeout=5).status_code == 400
+    assert (
+        requests.post(url, json={"vendor": "telesign", "phone_number": "1", "action": "x"}, timeout=5).status_code
+        == 400
+    )
 
 
 def test_inbound_without_a_url_is_409() -> None:

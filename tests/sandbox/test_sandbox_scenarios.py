@@ -91,12 +91,14 @@ def test_telesign_single_channel_scenarios_end_on_that_channel(clients: Clients,
     assert [_summary(c) for c in _telesign_events(receiver, _send_telesign(clients, "2", ["rcs"]), 1)] == [
         (3003, "rcs", [("rcs", 3003)])
     ]
-    assert [_summary(c) for c in _telesign_events(receiver, _send_telesign(clients, "4", ["whatsapp"]), 1)] == [
-        (3055, "whatsapp", [("whatsapp", 3055)])
+    assert [_summary(c) for c in _telesign_events(receiver, _send_telesign(clients, "4", ["sms"]), 1)] == [
+        (3055, "sms", [("sms", 3055)])
     ]
 
 
-def test_telesign_silent_scenario_sends_nothing(clients: Clients, receiver: CallbackReceiver, sandbox: SandboxServer) -> None:
+def test_telesign_silent_scenario_sends_nothing(
+    clients: Clients, receiver: CallbackReceiver, sandbox: SandboxServer
+) -> None:
     _send_telesign(clients, "9")
     assert sandbox.wait_idle(2)
     time.sleep(0.2)
@@ -225,7 +227,9 @@ def test_aerialink_media_failover_is_mms_and_callback_url_is_kept(clients: Clien
     assert "Authorization" not in received[0].headers
 
 
-def test_aerialink_silent_scenario_sends_nothing(clients: Clients, receiver: CallbackReceiver, sandbox: SandboxServer) -> None:
+def test_aerialink_silent_scenario_sends_nothing(
+    clients: Clients, receiver: CallbackReceiver, sandbox: SandboxServer
+) -> None:
     _send_aerialink(clients, "9")
     assert sandbox.wait_idle(2)
     time.sleep(0.2)

@@ -95,7 +95,10 @@ def _without(body: dict[str, Any], *keys: str) -> dict[str, Any]:
         (lambda b: {**b, "message": {"rcs": b["message"]["rcs"]}}, [3306]),  # sms listed, no sms content
         (lambda b: {**b, "message": {**b["message"], "rcs": {"template": "carousel", "parameters": {}}}}, [3112]),
         (
-            lambda b: {**b, "message": {**b["message"], "rcs": {"template": "dial_action", "parameters": {"text": "x"}}}},
+            lambda b: {
+                **b,
+                "message": {**b["message"], "rcs": {"template": "dial_action", "parameters": {"text": "x"}}},
+            },
             [3305],
         ),
         (lambda b: _without(b, "phone_number", "message_type"), [3302, 3304]),

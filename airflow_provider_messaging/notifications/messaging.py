@@ -1,0 +1,189 @@
+"""Notifiers for ``on_failure_callback`` / ``on_success_callback``: an SMS (Telesign) or RCS text (Aerialink).
+
+Airflow may call a callback more than once for one event (apache/airflow#56942, #33855), so each
+notification carries an idempotency key built from the DAG run, task, try number and recipient; a
+repeated call returns without sending again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
+from airflow.sdk import BaseNotifier
+
+from airflow_provider_messaging import config
+from airflow_provider_messaging.hooks.aerialink import AerialinkHook
+from airflow_provider_messaging.hooks.telesign import TelesignHook
+from airflow_provider_messaging.models._validation import validate
+from airflow_provider_messaging.models.aerialink import RcsText
+from airflow_provider_messaging.models.telesign import OmnichannelRequest
+from airflow_provider_messaging.store import SendStatus
+
+
+def _notification_key(context: Any, kind: str, recipient: str) -> str:
+    ti = context.get("ti") or context.get("task_instance")
+    run = context.get("run_id") or getattr(context.get("dag_run"), "run_id", "")
+    dag_id = getattr(context.get("dag"), "dag_id", "") or getattr(ti, "dag_id", "")
+    task_id = getattr(ti, "task_id", "dag")
+    try_number = getattr(ti, "try_number", 0)
+    map_index = getattr(ti, "map_index", -1)
+    return f"notify:{kind}/{dag_id}/{run}/{task_id}/{map_index}/{try_number}/{recipient}"
+
+
+class _MessagingNotifier(BaseNotifier):
+    vendor = ""
+
+    def __init__(self, *, text: str, idempotent: bool = True, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.text = text
+        self.idempotent = idempotent
+
+    def _recipient(self) -> str:
+        raise NotImplementedError
+
+    def _send(self) -> str:
+        raise NotImplementedError
+
+    def _channels(self) -> list[str]:
+        return ["sms"]
+
+    def notify(self, context: Any) -> None:
+        """Send the (already rendered) text once per event."""
+        recipient = self._recipient()
+        if not self.idempotent:
+            self._send()
+            return
+        store = config.get_store()
+        key = _notification_key(context, type(self).__name__, recipient)
+        reservation = store.reserve_send(
+            idempotency_key=key, vendor=self.vendor, recipient=recipient, channels=self._channels()
+        )
+        if not reservation.send:
+            if reservation.existing is not None and reservation.existing.send_status != SendStatus.ACCEPTED:
+                self.log.warning("Notification %s has an unknown outcome; not sent again", key)
+            return
+        try:
+            message_id = self._send()
+        except Exception as exc:
+            store.fail_send(key, f"{type(exc).__name__}: {exc}", outcome_unknown=False)
+            raise
+        store.complete_send(key, message_id)
+
+    async def async_notify(self, context: Any) -> None:
+        # The send is blocking I/O; run it off the triggerer's event loop.
+        await asyncio.to_thread(self.notify, context)
+
+
+class TelesignNotifier(_MessagingNotifier):
+    """Sends an SMS (or another Telesign cascade) when a DAG or task succeeds or fails.
+
+    :param phone_number: recipient (templated).
+    :param text: message text, rendered with the callback context (templated), e.g.
+        ``"{{ dag.dag_id }}.{{ ti.task_id }} failed: {{ exception }}"``.
+    :param channels: cascade, default ``["sms"]``; every channel gets the plain ``text`` template.
+    """
+
+    vendor = "telesign"
+    template_fields: Sequence[str] = ("phone_number", "text", "telesign_conn_id")
+
+    def __init__(
+        self,
+        *,
+        phone_number: str,
+        text: str,
+        channels: Sequence[str] = ("sms",),
+        message_type: str = "ARN",
+        telesign_conn_id: str = TelesignHook.default_conn_name,
+        **kwargs: Any,
+    ):
+        super().__init__(text=text, **kwargs)
+        self.phone_number = phone_number
+        self.channels = list(channels)
+        self.message_type = message_type
+        self.telesign_conn_id = telesign_conn_id
+
+    @cached_property
+    def hook(self) -> TelesignHook:
+        return TelesignHook(telesign_conn_id=self.telesign_conn_id)
+
+    def _recipient(self) -> str:
+        return str(self.phone_number)
+
+    def _channels(self) -> list[str]:
+        return self.channels
+
+    def _send(self) -> str:
+        request = validate(
+            OmnichannelRequest,
+            {
+                "channels": [{"channel": c} for c in self.channels],
+                "phone_number": self.phone_number,
+                "message": {c: {"template": "text", "parameters": {"text": self.text}} for c in self.channels},
+                "message_type": self.message_type,
+            },
+        )
+        response = self.hook.send_omnichannel(request)
+        return str(response.reference_id)
+
+
+class AerialinkNotifier(_MessagingNotifier):
+    """Sends an RCS text (optionally with SMS failover) when a DAG or task succeeds or fails.
+
+    :param destination: recipient (templated).
+    :param text: message text (templated).
+    :param sms_failover_source: when set, an SMS with the same text is sent from this number if RCS fails.
+    """
+
+    vendor = "aerialink"
+    template_fields: Sequence[str] = ("destination", "text", "source", "aerialink_conn_id")
+
+    def __init__(
+        self,
+        *,
+        destination: str,
+        text: str,
+        source: str | None = None,
+        sms_failover_source: str | None = None,
+        aerialink_conn_id: str = AerialinkHook.default_conn_name,
+        **kwargs: Any,
+    ):
+        super().__init__(text=text, **kwargs)
+        self.destination = destination
+        self.source = source
+        self.sms_failover_source = sms_failover_source
+        self.aerialink_conn_id = aerialink_conn_id
+
+    @cached_property
+    def hook(self) -> AerialinkHook:
+        return AerialinkHook(aerialink_conn_id=self.aerialink_conn_id)
+
+    def _recipient(self) -> str:
+        return str(self.destination)
+
+    def _channels(self) -> list[str]:
+        return ["rcs", "sms"] if self.sms_failover_source else ["rcs"]
+
+    def _send(self) -> str:
+        body: dict[str, Any] = {
+            "messageType": "RCS_TEXT",
+            "source": self.source or self.hook.default_source,
+            "destination": self.destination,
+            "messageText": self.text,
+        }
+        if self.hook.callback_url:
+            body["callbackURL"] = self.hook.callback_url
+        if self.sms_failover_source:
+            body["smsFailover"] = {
+                "enabled": True,
+                "failoverSource": self.sms_failover_source,
+                "fallbackText": self.text[:160],
+            }
+        response = self.hook.send_message(validate(RcsText, body))
+        return response.guids[0]
+
+
+send_telesign_notification = TelesignNotifier
+send_aerialink_notification = AerialinkNotifier

@@ -8,8 +8,8 @@ import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 # Airflow reads its configuration at import time: set the run's Airflow home before anything imports it.
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="messaging-airflow-home-"))

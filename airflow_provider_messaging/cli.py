@@ -136,7 +136,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "action", None) in ("add", "remove") and (not args.recipient or not args.vendor):
         parser.error("optouts add/remove need RECIPIENT and --vendor")
-    return int(args.func(args))
+    from airflow_provider_messaging.store import StoreError
+
+    try:
+        return int(args.func(args))
+    except StoreError as exc:  # database down, schema outdated: one line, not a traceback
+        print(f"airflow-messaging: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -74,8 +74,10 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "triggers": [{"integration-name": "Telesign", "python-modules": [f"{_PKG}.triggers.delivery"]}],
-        "notifications": [f"{_PKG}.notifications.messaging.TelesignNotifier",
-                          f"{_PKG}.notifications.messaging.AerialinkNotifier"],
+        "notifications": [
+            f"{_PKG}.notifications.messaging.TelesignNotifier",
+            f"{_PKG}.notifications.messaging.AerialinkNotifier",
+        ],
         "connection-types": [
             {
                 "connection-type": "telesign",
@@ -135,7 +137,8 @@ def get_provider_info() -> dict[str, Any]:
                         "Connection whose API key verifies Telesign callback signatures.", "telesign_default"
                     ),
                     "callback_token": _config_option(
-                        "Shared secret accepted from any vendor as ?token=... on the callback URL.", "",
+                        "Shared secret accepted from any vendor as ?token=... on the callback URL.",
+                        "",
                         sensitive=True,
                     ),
                     "callback_username": _config_option("Basic-auth user accepted on callbacks.", ""),

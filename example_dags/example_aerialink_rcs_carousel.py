@@ -45,7 +45,12 @@ with DAG(
                 "thumbnailUrl": "https://example.com/thumb2.jpg",
                 "filenameOverride": "media2.jpg",
                 "choices": [
-                    {"type": "DIAL_PHONE", "title": "Call Now", "postbackData": "call_now", "phoneNumber": "15551234567"}
+                    {
+                        "type": "DIAL_PHONE",
+                        "title": "Call Now",
+                        "postbackData": "call_now",
+                        "phoneNumber": "15551234567",
+                    }
                 ],
             },
         ],

@@ -20,7 +20,9 @@ with DAG(
         media_url="https://example.com/media.jpg",
         thumbnail_url="https://example.com/thumbnail.jpg",
         filename_override="custom_name.jpg",
-        choices=[{"type": "DIAL_PHONE", "title": "Call Us", "postbackData": "call_action", "phoneNumber": "15551234567"}],
+        choices=[
+            {"type": "DIAL_PHONE", "title": "Call Us", "postbackData": "call_action", "phoneNumber": "15551234567"}
+        ],
         mms_failover={
             "enabled": True,
             "failoverSource": "15551234567",

@@ -139,10 +139,14 @@ class SendRetry(Retry):
         return super().increment(method, url, response, error, _pool, _stacktrace)  # type: ignore[return-value]
 
     def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        wait = self.get_retry_after(response) if response is not None else None
+        if wait is None:
+            wait = self.get_backoff_time()
         last = self.history[-1] if self.history else None
         what = f"answered HTTP {response.status}" if response is not None else "could not be reached"
-        log.warning("Vendor %s (%s %s); retrying", what, last.method if last else "", last.url if last else "")
-        super().sleep(response)
+        where = f"{last.method} {last.url}" if last else ""
+        log.warning("Vendor %s (%s); retrying in %.2fs", what, where, wait)
+        time.sleep(wait)
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -431,7 +435,9 @@ class MessagingHttpHook(BaseHook):
                 "the vendor may have accepted it. Not re-sent."
             ) from exc
         except requests.exceptions.RequestException as exc:
-            raise SendOutcomeUnknownError(f"{self.vendor}: {method} {url} failed after sending: {exc}") from exc
+            raise SendOutcomeUnknownError(
+                f"{self.vendor}: {method} {url} failed after sending: {self.scrub(str(exc))}"
+            ) from exc
         finally:
             self._last_used = time.monotonic()
 

@@ -7,6 +7,8 @@ retry returns the recorded message instead of texting the customer twice.
 
 from __future__ import annotations
 
+import ast
+import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
@@ -26,6 +28,7 @@ from airflow_provider_messaging.exceptions import (
     VendorServerError,
     VendorUnavailableError,
 )
+from airflow_provider_messaging.models.status import normalize_recipient
 from airflow_provider_messaging.operators.rate_limit import RateLimiter
 from airflow_provider_messaging.store import MessageStore, SendStatus
 
@@ -213,15 +216,45 @@ class MessagingSendOperator(BaseOperator):
     ) -> tuple[dict[str, Any], Exception]:
         return send_record(self.vendor, recipient, key, status=FAILED, channels=channels, error=str(failure)), failure
 
+    def _recipient_list(self) -> list[str]:
+        """``recipients`` as a list of strings.
+
+        A Jinja template renders to a string (``"['1555...', '1555...']"``) unless the DAG renders native
+        objects; such a string is read as a Python/JSON list, or else as comma/whitespace separated numbers,
+        never iterated character by character.
+        """
+        value: Any = self.recipients
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith(("[", "(")):
+                try:
+                    value = ast.literal_eval(text)
+                except (ValueError, SyntaxError):
+                    raise AirflowFailException(f"recipients is not a list: {text[:200]!r}") from None
+            else:
+                value = [part for part in re.split(r"[,;\s]+", text) if part]
+        if not isinstance(value, (list, tuple, set)):
+            raise AirflowFailException(f"recipients must be a list of phone numbers, got {type(value).__name__}")
+        return [str(r) for r in value]
+
     def _execute_bulk(self, context: Context) -> list[dict[str, Any]]:
-        recipients = [str(r) for r in (self.recipients or [])]
+        recipients = self._recipient_list()
         payloads: list[BaseModel] = []
         problems: list[str] = []
+        seen: set[str] = set()
         for index, recipient in enumerate(recipients):
             try:
-                payloads.append(self.build_payload(recipient))
+                payload = self.build_payload(recipient)
             except PayloadValidationError as invalid:
                 problems.append(f"recipients.{index} ({recipient}): {invalid}")
+                continue
+            # One message per number: a repeated number would race for the same idempotency key.
+            number = normalize_recipient(self.recipient_of(payload))
+            if number in seen:
+                self.log.warning("recipients.%d (%s) is listed twice; sending once", index, recipient)
+                continue
+            seen.add(number)
+            payloads.append(payload)
         if problems:
             raise AirflowFailException("Nothing was sent; invalid input:\n" + "\n".join(problems))
         base = self._base_key(context)

@@ -59,6 +59,9 @@ class CallbackDispatcher:
     def start(self) -> None:
         if self._threads:
             return
+        with self._cond:  # a stopped dispatcher can be started again
+            self._stopping = False
+        self._queues = [queue.Queue() for _ in self._queues]
         self._threads.append(threading.Thread(target=self._schedule_loop, name="sandbox-scheduler", daemon=True))
         for i, q in enumerate(self._queues):
             self._threads.append(

@@ -27,6 +27,7 @@ It serves in the foreground until SIGINT or SIGTERM and returns 0.
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import socket
 import sys
@@ -46,6 +47,11 @@ from .context import SandboxContext
 from .state import SandboxState
 
 DEFAULT_CLI_PORT = 8765
+_TOKEN = re.compile(r"(token=)[^&]+")
+
+
+def _masked(url: str | None) -> str:
+    return _TOKEN.sub(r"\1***", url) if url else "(not sent: no URL)"
 
 
 class SandboxServer:
@@ -238,7 +244,7 @@ def serve(config: SandboxConfig, stop: threading.Event | None = None) -> int:
             ("Aerialink status", config.aerialink_status_url),
             ("Aerialink inbound", config.aerialink_inbound_url),
         ):
-            print(f"  {label} callbacks -> {url or '(not sent: no URL)'}", flush=True)
+            print(f"  {label} callbacks -> {_masked(url)}", flush=True)
         print("  Outcome = last digit of the recipient; see GET /sandbox/health. Ctrl+C to stop.", flush=True)
         while not stop.wait(0.5):
             pass

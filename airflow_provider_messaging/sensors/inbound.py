@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
-from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
 from airflow_provider_messaging import config
 from airflow_provider_messaging.sensors._ids import message_ids_from
@@ -57,8 +57,6 @@ class InboundMessageSensor(BaseSensorOperator):
         interval = float(poll_interval if poll_interval is not None else config.get_option("poll_interval") or 2)
         kwargs.setdefault("poke_interval", interval)
         super().__init__(**kwargs)
-        if action is not None and action not in ("stop", "help", "start", "generic"):
-            raise ValueError(f"action must be one of stop, help, start, generic; not {action!r}")
         self.phone_number = phone_number
         self.vendor = vendor
         self.action = action
@@ -92,6 +90,13 @@ class InboundMessageSensor(BaseSensorOperator):
         return record.to_dict() if record else None
 
     def execute(self, context: Context) -> Any:
+        # Rendered templates may leave empty strings: they mean "no filter".
+        self.action = self.action or None
+        self.postback = self.postback or None
+        self.text_pattern = self.text_pattern or None
+        self.vendor = self.vendor or None
+        if self.action is not None and self.action not in ("stop", "help", "start", "generic"):
+            raise AirflowFailException(f"action must be one of stop, help, start, generic; not {self.action!r}")
         self._after = self._since(context)
         if not self.deferrable:
             return super().execute(context)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, text, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from airflow_provider_messaging.models.status import (
@@ -142,6 +143,26 @@ _UNAVAILABLE_HINTS = re.compile(
 )
 
 
+# Statements of the callback path, built once: building a statement per call (``.values(...)``,
+# ``.where(...)``) costs more CPU than executing it. Parameters are passed at execution time.
+_INSERT_CALLBACK = insert(callbacks)
+_INSERT_ATTEMPT = insert(channel_attempts)
+_SELECT_ATTEMPTS = select(channel_attempts).where(
+    and_(channel_attempts.c.vendor == bindparam("b_vendor"), channel_attempts.c.message_id == bindparam("b_message_id"))
+)
+_UPDATE_ATTEMPT = update(channel_attempts).where(
+    and_(
+        channel_attempts.c.vendor == bindparam("b_vendor"),
+        channel_attempts.c.message_id == bindparam("b_message_id"),
+        channel_attempts.c.channel == bindparam("b_channel"),
+    )
+)
+_SELECT_MESSAGE = select(messages).where(
+    and_(messages.c.vendor == bindparam("b_vendor"), messages.c.message_id == bindparam("b_message_id"))
+)
+_UPDATE_MESSAGE = update(messages).where(messages.c.id == bindparam("b_id"))
+
+
 class MessageStore:
     """Persistence for messages, channel attempts, raw callbacks, inbound messages and opt-outs."""
 
@@ -151,6 +172,9 @@ class MessageStore:
         self.engine = create_store_engine(self.url, writer=True)
         # SQLite readers must not take the write lock; PostgreSQL uses one engine for both.
         self.read_engine = create_store_engine(self.url, writer=False) if self.sqlite else self.engine
+        # SQLite has one writer at a time. Threads of this process queue on this lock instead of on the
+        # database lock, whose busy handler polls with sleeps of up to 100 ms (other processes still do).
+        self._sqlite_writer = threading.Lock() if self.sqlite else None
 
     # ------------------------------------------------------------------ schema
     def upgrade(self) -> None:
@@ -203,7 +227,11 @@ class MessageStore:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self._guard(), self.engine.begin() as connection:
+        if self._sqlite_writer is None:
+            with self._guard(), self.engine.begin() as connection:
+                yield connection
+            return
+        with self._sqlite_writer, self._guard(), self.engine.begin() as connection:
             yield connection
 
     @contextmanager
@@ -262,9 +290,7 @@ class MessageStore:
             "updated_at": now,
         }
         with self._write() as connection:
-            row = connection.execute(
-                select(messages).where(messages.c.idempotency_key == idempotency_key)
-            ).first()
+            row = connection.execute(select(messages).where(messages.c.idempotency_key == idempotency_key)).first()
             if row is None:
                 connection.execute(insert(messages).values(**values))
                 return Reservation(send=True)
@@ -274,9 +300,7 @@ class MessageStore:
             if row.send_status in retryable:
                 values.pop("created_at")
                 connection.execute(
-                    update(messages)
-                    .where(messages.c.idempotency_key == idempotency_key)
-                    .values(**values, error=None)
+                    update(messages).where(messages.c.idempotency_key == idempotency_key).values(**values, error=None)
                 )
                 return Reservation(send=True)
             return Reservation(send=False, existing=self._status_from_row(row._mapping))
@@ -326,26 +350,21 @@ class MessageStore:
         with self._write() as connection:
             self._lock_message(connection, vendor, message_id)
             connection.execute(
-                insert(callbacks).values(
-                    vendor=vendor,
-                    kind="status",
-                    message_id=message_id,
-                    body=raw_body,
-                    body_sha256=_sha256(raw_body),
-                    received_at=now,
-                )
+                _INSERT_CALLBACK,
+                {
+                    "vendor": vendor,
+                    "kind": "status",
+                    "message_id": message_id,
+                    "body": raw_body,
+                    "body_sha256": _sha256(raw_body),
+                    "received_at": now,
+                },
             )
-            self._apply_events(connection, vendor, message_id, events, now)
-            return self._refresh(connection, vendor, message_id, now)
+            attempts = self._apply_events(connection, vendor, message_id, events, now)
+            return self._refresh(connection, vendor, message_id, now, attempts)
 
-    def _load_attempts(
-        self, connection: Connection, vendor: str, message_id: str
-    ) -> dict[str, ChannelAttempt]:
-        rows = connection.execute(
-            select(channel_attempts).where(
-                and_(channel_attempts.c.vendor == vendor, channel_attempts.c.message_id == message_id)
-            )
-        ).all()
+    def _load_attempts(self, connection: Connection, vendor: str, message_id: str) -> dict[str, ChannelAttempt]:
+        rows = connection.execute(_SELECT_ATTEMPTS, {"b_vendor": vendor, "b_message_id": message_id}).all()
         return {row.channel: _attempt_from_row(row._mapping) for row in rows}
 
     def _apply_events(
@@ -355,8 +374,10 @@ class MessageStore:
         message_id: str,
         events: Sequence[ChannelEvent],
         now: datetime,
-    ) -> None:
+    ) -> dict[str, ChannelAttempt]:
+        """Apply events to the channel attempts; returns every attempt of the message as now stored."""
         current = self._load_attempts(connection, vendor, message_id)
+        inserts: list[dict[str, Any]] = []
         for event in events:
             values = {
                 "state": event.state.value,
@@ -368,22 +389,13 @@ class MessageStore:
             }
             old = current.get(event.channel)
             if old is None:
-                connection.execute(
-                    insert(channel_attempts).values(
-                        vendor=vendor, message_id=message_id, channel=event.channel, created_at=now, **values
-                    )
+                inserts.append(
+                    {"vendor": vendor, "message_id": message_id, "channel": event.channel, "created_at": now, **values}
                 )
             elif supersedes(event.state, event.occurred_at, old.state, old.updated_on):
                 connection.execute(
-                    update(channel_attempts)
-                    .where(
-                        and_(
-                            channel_attempts.c.vendor == vendor,
-                            channel_attempts.c.message_id == message_id,
-                            channel_attempts.c.channel == event.channel,
-                        )
-                    )
-                    .values(**values)
+                    _UPDATE_ATTEMPT,
+                    {"b_vendor": vendor, "b_message_id": message_id, "b_channel": event.channel, **values},
                 )
             else:
                 continue
@@ -395,19 +407,26 @@ class MessageStore:
                 event.channel_reference_id,
                 event.occurred_at,
             )
+        if inserts:
+            connection.execute(_INSERT_ATTEMPT, inserts)  # one statement for the new channels
+        return current
 
     def _refresh(
-        self, connection: Connection, vendor: str, message_id: str, now: datetime
+        self,
+        connection: Connection,
+        vendor: str,
+        message_id: str,
+        now: datetime,
+        attempts: dict[str, ChannelAttempt] | None = None,
     ) -> MessageStatus | None:
         """Recompute the message summary from its attempts (caller holds the message lock)."""
-        row = connection.execute(
-            select(messages).where(and_(messages.c.vendor == vendor, messages.c.message_id == message_id))
-        ).first()
+        row = connection.execute(_SELECT_MESSAGE, {"b_vendor": vendor, "b_message_id": message_id}).first()
         if row is None:
             return None
         mapping = dict(row._mapping)
         cascade = list(mapping["channels"] or [])
-        attempts = self._load_attempts(connection, vendor, message_id)
+        if attempts is None:
+            attempts = self._load_attempts(connection, vendor, message_id)
         summary = summarize(cascade, attempts)
         previous = DeliveryState(mapping["state"])
         if not summary.complete and RANK[summary.state] < RANK[previous]:
@@ -424,7 +443,7 @@ class MessageStore:
             changes["completed_at"] = now
         if any(mapping.get(k) != v for k, v in changes.items()):
             changes["updated_at"] = now
-            connection.execute(update(messages).where(messages.c.id == mapping["id"]).values(**changes))
+            connection.execute(_UPDATE_MESSAGE, {"b_id": mapping["id"], **changes})
             mapping.update(changes)
         return self._status_from_row(mapping)
 
@@ -534,9 +553,7 @@ class MessageStore:
             return int(connection.execute(select(func.count()).select_from(tables[table])).scalar_one())
 
     # ------------------------------------------------------------------ inbound and opt-outs
-    def record_inbound(
-        self, *, vendor: str, raw_body: str, inbound: NewInbound
-    ) -> tuple[InboundRecord, bool]:
+    def record_inbound(self, *, vendor: str, raw_body: str, inbound: NewInbound) -> tuple[InboundRecord, bool]:
         """Store an inbound message and apply its keyword action to the opt-out list, atomically.
 
         A vendor retry of the same body is recognised and not stored twice; returns (record, created).
@@ -640,9 +657,7 @@ class MessageStore:
         if exists:
             return False
         connection.execute(
-            insert(opt_outs).values(
-                vendor=vendor, recipient=recipient, source=source, keyword=keyword, created_at=now
-            )
+            insert(opt_outs).values(vendor=vendor, recipient=recipient, source=source, keyword=keyword, created_at=now)
         )
         return True
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +37,11 @@ class _Waiter:
 class DeliveryPoller:
     """One polling loop per (event loop, store URL, interval), shared by every waiting trigger."""
 
-    _instances: dict[tuple[int, str, float], DeliveryPoller] = {}
+    # Keyed by the loop object itself (weakly): ids of closed loops get reused, and a poller bound to a
+    # dead loop would never wake anyone.
+    _instances: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, float], DeliveryPoller]] = (
+        weakref.WeakKeyDictionary()
+    )
 
     def __init__(self, store_url: str, interval: float):
         self.store_url = store_url
@@ -48,10 +53,10 @@ class DeliveryPoller:
 
     @classmethod
     def for_loop(cls, store_url: str, interval: float) -> DeliveryPoller:
-        key = (id(asyncio.get_running_loop()), store_url, interval)
-        poller = cls._instances.get(key)
+        pollers = cls._instances.setdefault(asyncio.get_running_loop(), {})
+        poller = pollers.get((store_url, interval))
         if poller is None:
-            poller = cls._instances[key] = cls(store_url, interval)
+            poller = pollers[(store_url, interval)] = cls(store_url, interval)
         return poller
 
     def register(self, message_ids: Sequence[str], criteria: DeliveryCriteria) -> _Waiter:

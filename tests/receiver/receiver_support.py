@@ -34,7 +34,9 @@ def body_of(payload: Any) -> bytes:
     return payload if isinstance(payload, bytes) else json.dumps(payload, indent=2).encode("utf-8")
 
 
-def signed_headers(body: bytes, *, form: str = "x-ts", key: str = API_KEY, customer: str = CUSTOMER_ID) -> dict[str, str]:
+def signed_headers(
+    body: bytes, *, form: str = "x-ts", key: str = API_KEY, customer: str = CUSTOMER_ID
+) -> dict[str, str]:
     """Headers Telesign sends: ``X-TS-Authorization`` (bare signature) or ``Authorization: TSA cid:sig``."""
     signature = telesign_signature(body, key)
     headers = {"Content-Type": "application/json"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -35,7 +36,7 @@ def basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
-def post(receiver: Receiver, path: str, body: bytes, headers: dict[str, str], **kwargs: object) -> requests.Response:
+def post(receiver: Receiver, path: str, body: bytes, headers: dict[str, str], **kwargs: Any) -> requests.Response:
     return receiver.session.post(
         receiver.url + path, data=body, headers={"Content-Type": "application/json", **headers}, timeout=30, **kwargs
     )
@@ -59,7 +60,7 @@ def test_signature_header_variants(sqlite_receiver: Receiver) -> None:
         assert post(sqlite_receiver, "/telesign/status", DELIVERY, headers).status_code == 200, headers
 
 
-def _rejected(receiver: Receiver, path: str, body: bytes, headers: dict[str, str], **kwargs: object) -> None:
+def _rejected(receiver: Receiver, path: str, body: bytes, headers: dict[str, str], **kwargs: Any) -> None:
     before = counts(receiver.store)
     response = post(receiver, path, body, headers, **kwargs)
     assert response.status_code == 401, (headers, response.text)
@@ -76,7 +77,9 @@ OTHER_KEY = base64.b64encode(b"another-customer-key").decode()
         pytest.param({}, id="missing-headers"),
         pytest.param({"X-TS-Authorization": ""}, id="empty-signature"),
         pytest.param({"X-TS-Authorization": base64.b64encode(b"x" * 32).decode()}, id="wrong-signature"),
-        pytest.param({"X-TS-Authorization": telesign_signature(b'{"reference_id": "other"}', API_KEY)}, id="other-body"),
+        pytest.param(
+            {"X-TS-Authorization": telesign_signature(b'{"reference_id": "other"}', API_KEY)}, id="other-body"
+        ),
         pytest.param({"X-TS-Authorization": telesign_signature(DELIVERY, OTHER_KEY)}, id="other-key"),
         pytest.param(signed_headers(DELIVERY, form="tsa", customer="00000000-WRONG"), id="wrong-customer-id"),
         pytest.param({"Authorization": f"TSA {CUSTOMER_ID}:"}, id="tsa-without-signature"),
@@ -160,8 +163,10 @@ def test_disabled_auth_accepts_everything(served: Receiver) -> None:
     for path in ROUTES:
         body = AERIALINK if path.startswith("/aerialink") else DELIVERY
         if path.endswith("inbound"):
-            body = body_of(load("telesign_inbound_viber")) if path.startswith("/telesign") else body_of(
-                {"messageGUID": "in-1", "source": "15559876543", "messageText": "hi"}
+            body = (
+                body_of(load("telesign_inbound_viber"))
+                if path.startswith("/telesign")
+                else body_of({"messageGUID": "in-1", "source": "15559876543", "messageText": "hi"})
             )
         assert post(served, path, body, {}).status_code == 200, path
 
@@ -169,11 +174,19 @@ def test_disabled_auth_accepts_everything(served: Receiver) -> None:
 # --- configuration: the API key comes from the Telesign connection, secrets from [messaging] -----------------
 @pytest.fixture
 def configured(monkeypatch: pytest.MonkeyPatch, sqlite_store: MessageStore) -> Iterator[Receiver]:
-    for key in ("CALLBACK_TOKEN", "CALLBACK_USERNAME", "CALLBACK_PASSWORD", "CALLBACK_AUTH_DISABLED", "TELESIGN_CONN_ID"):
+    for key in (
+        "CALLBACK_TOKEN",
+        "CALLBACK_USERNAME",
+        "CALLBACK_PASSWORD",
+        "CALLBACK_AUTH_DISABLED",
+        "TELESIGN_CONN_ID",
+    ):
         monkeypatch.delenv(f"AIRFLOW__MESSAGING__{key}", raising=False)
     monkeypatch.setenv(
         "AIRFLOW_CONN_TELESIGN_DEFAULT",
-        json.dumps({"conn_type": "telesign", "login": CUSTOMER_ID, "password": API_KEY, "host": "https://rest-ww.telesign.com"}),
+        json.dumps(
+            {"conn_type": "telesign", "login": CUSTOMER_ID, "password": API_KEY, "host": "https://rest-ww.telesign.com"}
+        ),
     )
     yield sqlite_store  # type: ignore[misc]
 
@@ -197,7 +210,9 @@ def test_from_config_reads_the_telesign_connection(configured: MessageStore) -> 
         _rejected(receiver, "/aerialink/status", AERIALINK, {}, params={"token": TOKEN})
 
 
-def test_from_config_shared_secrets_and_other_connection(configured: MessageStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_from_config_shared_secrets_and_other_connection(
+    configured: MessageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AIRFLOW__MESSAGING__CALLBACK_TOKEN", "env-token")
     monkeypatch.setenv("AIRFLOW__MESSAGING__CALLBACK_USERNAME", "env-user")
     monkeypatch.setenv("AIRFLOW__MESSAGING__CALLBACK_PASSWORD", "env-password")
@@ -207,7 +222,12 @@ def test_from_config_shared_secrets_and_other_connection(configured: MessageStor
     )
     for receiver in _serve_from_config(configured):
         assert post(receiver, "/aerialink/status", AERIALINK, {}, params={"token": "env-token"}).status_code == 200
-        assert post(receiver, "/aerialink/inbound", AERIALINK, {"Authorization": basic("env-user", "env-password")}).status_code == 200
+        assert (
+            post(
+                receiver, "/aerialink/inbound", AERIALINK, {"Authorization": basic("env-user", "env-password")}
+            ).status_code
+            == 200
+        )
         eu = signed_headers(DELIVERY, form="both", key=OTHER_KEY, customer="EU-CUSTOMER")
         assert post(receiver, "/telesign/status", DELIVERY, eu).status_code == 200
         # the default connection's key is not the one configured any more

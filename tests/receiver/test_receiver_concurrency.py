@@ -36,7 +36,9 @@ def channel_callback(mid: str, channel: str, code: int, description: str, at: st
 def callbacks_for(mid: str) -> list[bytes]:
     bodies = [
         channel_callback(mid, "rcs", 3002, "Sent", "2025-01-01 12:00:00.100"),
-        channel_callback(mid, "rcs", 3056, "Message failed to deliver in specified fallback time", "2025-01-01 12:01:00:000"),
+        channel_callback(
+            mid, "rcs", 3056, "Message failed to deliver in specified fallback time", "2025-01-01 12:01:00:000"
+        ),
         channel_callback(mid, "sms", 3002, "Sent", "2025-01-01 12:01:00.500"),
         channel_callback(mid, "sms", 3000, "Delivered", "2025-01-01 12:01:02:226"),
     ]
@@ -62,7 +64,9 @@ def test_two_receivers_interleaved_callbacks_lose_nothing(two_receivers: tuple[l
     mids = [f"{i:032X}" for i in range(1, MESSAGES + 1)]
     for mid in mids:
         key = f"bulk/send/run/{mid}"
-        assert store.reserve_send(idempotency_key=key, vendor="telesign", recipient="15558675309", channels=["rcs", "sms"]).send
+        assert store.reserve_send(
+            idempotency_key=key, vendor="telesign", recipient="15558675309", channels=["rcs", "sms"]
+        ).send
         store.complete_send(key, mid)
 
     jobs = [(mid, body) for mid in mids for body in callbacks_for(mid)]

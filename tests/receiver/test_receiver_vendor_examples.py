@@ -18,9 +18,7 @@ SENDER = "11234567890"
 
 def record_send(receiver: Receiver, message_id: str, channels: list[str], vendor: str = "telesign") -> None:
     key = f"dag/task/run-{message_id}/-1"
-    assert receiver.store.reserve_send(
-        idempotency_key=key, vendor=vendor, recipient=SENDER, channels=channels
-    ).send
+    assert receiver.store.reserve_send(idempotency_key=key, vendor=vendor, recipient=SENDER, channels=channels).send
     receiver.store.complete_send(key, message_id)
 
 

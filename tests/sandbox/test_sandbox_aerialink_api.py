@@ -142,14 +142,14 @@ def test_doc_carousel_error_is_reproduced(clients: Clients) -> None:
             },
             "choices.0.startTime",
             "ISO 8601",
-        ),  # fmt: skip
+        ),
         ({"callbackURL": "not a url"}, "callbackURL", "valid uri"),
         ({"smsFailover": {"enabled": True, "failoverSource": "15551234567"}}, "smsFailover.fallbackText", "required"),
         (
             {"smsFailover": {"enabled": True, "failoverSource": "1", "fallbackText": "x" * 161}},
             "smsFailover.fallbackText",
             "160",
-        ),  # fmt: skip
+        ),
         ({"mmsFailover": vendor_examples.load("aerialink_mms_failover")["mmsFailover"]}, "mmsFailover", "not allowed"),
     ],
 )

@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import socket
 import threading
 import time
 
 import pytest
 import requests
 import vendor_examples
-from sandbox_support import CallbackReceiver, Clients, make_config
+from sandbox_support import CallbackReceiver, Clients, Received, make_config
 
 from airflow_provider_messaging.sandbox import SandboxConfig, SandboxServer, main, serve
 from airflow_provider_messaging.sandbox.server import config_from_args
@@ -101,7 +102,7 @@ def _inject(sandbox: SandboxServer, **spec: str) -> dict:
     return dict(response.json())
 
 
-def _signed(received, sandbox: SandboxServer) -> bool:  # type: ignore[no-untyped-def]
+def _signed(received: Received, sandbox: SandboxServer) -> bool:
     key = base64.b64decode(sandbox.config.telesign_api_key)
     expected = base64.b64encode(hmac.new(key, received.raw, hashlib.sha256).digest()).decode()
     return bool(received.headers["X-TS-Authorization"] == expected)
@@ -211,6 +212,16 @@ def test_stop_leaves_no_thread_running(receiver: CallbackReceiver) -> None:
         requests.get(f"{server.url}/sandbox/health", timeout=2)
 
 
+def test_a_stopped_server_can_start_again(receiver: CallbackReceiver) -> None:
+    server = SandboxServer(make_config(receiver))
+    server.start().stop()
+    with server:
+        client = Clients(server)
+        reference_id = _deliver_one(client)
+        server.wait_for_callbacks(1, message_id=reference_id, delivered=True)
+        client.session.close()
+
+
 def test_start_is_quick_and_two_servers_get_two_ports() -> None:
     started = time.monotonic()
     with SandboxServer() as a, SandboxServer() as b:
@@ -246,12 +257,10 @@ def test_serve_runs_until_told_to_stop(capsys: pytest.CaptureFixture[str]) -> No
     assert result == [0]
 
 
-class socket_free_port:  # noqa: N801 - used as a context manager
+class socket_free_port:  # a context manager, named like a function
     """A port that nothing listens on once the block ends."""
 
     def __enter__(self) -> int:
-        import socket
-
         self._sock = socket.socket()
         self._sock.bind(("127.0.0.1", 0))
         return int(self._sock.getsockname()[1])

@@ -113,7 +113,7 @@ def test_telesign_callback_has_the_doc_shape(clients: Clients, receiver: Callbac
     assert final["status"].keys() == doc["status"].keys()
     assert STATUS_TIME.fullmatch(final["status"]["updated_on"])
     assert len(final["channel_status"]) == len(doc["channel_status"])
-    for ours, theirs in zip(final["channel_status"], doc["channel_status"]):
+    for ours, theirs in zip(final["channel_status"], doc["channel_status"], strict=True):
         assert len(ours) == 1 and ours.keys() == theirs.keys()
         entry = next(iter(ours.values()))
         assert entry.keys() == next(iter(theirs.values())).keys()

@@ -15,19 +15,13 @@ from airflow_provider_messaging.store.schema import VERSION_TABLE, metadata
 T0 = datetime(2020, 5, 4, 22, 0, tzinfo=timezone.utc)
 
 
-def _sent(
-    store: MessageStore, key: str = "dag/task/run/-1", mid: str = "REF1", channels=("rcs", "sms")
-) -> None:
-    assert store.reserve_send(
-        idempotency_key=key, vendor="telesign", recipient="15558675309", channels=channels
-    ).send
+def _sent(store: MessageStore, key: str = "dag/task/run/-1", mid: str = "REF1", channels=("rcs", "sms")) -> None:
+    assert store.reserve_send(idempotency_key=key, vendor="telesign", recipient="15558675309", channels=channels).send
     store.complete_send(key, mid)
 
 
 def ev(channel: str, state: DeliveryState, code: str, seconds: int = 0) -> ChannelEvent:
-    return ChannelEvent(
-        channel, state, code, f"desc {code}", f"{channel}-ref", T0 + timedelta(seconds=seconds)
-    )
+    return ChannelEvent(channel, state, code, f"desc {code}", f"{channel}-ref", T0 + timedelta(seconds=seconds))
 
 
 def test_migration_creates_exactly_the_declared_schema(store: MessageStore) -> None:
@@ -190,9 +184,7 @@ def test_stop_and_start_keywords_change_the_opt_out_list(store: MessageStore) ->
     # the vendor retries the same callback: not stored twice
     _, created_again = store.record_inbound(vendor="telesign", raw_body='{"stop": 1}', inbound=stop)
     assert not created_again and store.count("inbound") == 1
-    start = NewInbound(
-        channel="whatsapp", sender="11234567890", text="start", action="start", keyword="start"
-    )
+    start = NewInbound(channel="whatsapp", sender="11234567890", text="start", action="start", keyword="start")
     store.record_inbound(vendor="telesign", raw_body='{"start": 1}', inbound=start)
     assert not store.is_opted_out("telesign", "11234567890")
 
@@ -206,15 +198,11 @@ def test_cli_style_opt_out_management(store: MessageStore) -> None:
 
 
 def test_find_inbound_filters(store: MessageStore) -> None:
-    store.record_inbound(
-        vendor="aerialink", raw_body="1", inbound=NewInbound("rcs", "15550001111", text="YES")
-    )
+    store.record_inbound(vendor="aerialink", raw_body="1", inbound=NewInbound("rcs", "15550001111", text="YES"))
     store.record_inbound(
         vendor="aerialink", raw_body="2", inbound=NewInbound("rcs", "15550001111", postback="yes_response")
     )
-    store.record_inbound(
-        vendor="aerialink", raw_body="3", inbound=NewInbound("rcs", "15550002222", text="no")
-    )
+    store.record_inbound(vendor="aerialink", raw_body="3", inbound=NewInbound("rcs", "15550002222", text="no"))
     rows = store.find_inbound(sender="+1 555 000 1111")
     assert [r.text for r in rows] == ["YES", None]
     assert [r.postback for r in store.find_inbound(postback="yes_response")] == ["yes_response"]

@@ -54,9 +54,7 @@ class PostgresServer:
     def start(self) -> PostgresServer:
         if self._as_postgres:
             shutil.chown(self.root, "postgres", "postgres")
-        self._run(
-            str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8"
-        )
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8")
         self._run(
             str(self.bin / "pg_ctl"),
             "-D",

@@ -1,0 +1,81 @@
+"""DAGs of the no-duplicate-send tests (tests/operators/test_ops_idempotency.py).
+
+``ops_idem`` retries twice; ``ops_idem_resend`` is the same send with ``resend_unknown=True``;
+``ops_idem_crash`` loses its worker right after a successful send on the first try (the retry must
+find the recorded message under the default key instead of texting the customer again).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG
+from airflow.sdk.exceptions import AirflowException
+
+from airflow_provider_messaging.operators.aerialink import AerialinkRcsTextOperator
+from airflow_provider_messaging.operators.telesign import TelesignSmsOperator
+
+START = pendulum.datetime(2025, 1, 1, tz="UTC")
+PARAMS = {"phone": "15558675301", "key": "", "text": "Your order shipped"}
+
+
+def record_failure(context: Any) -> None:
+    """on_failure_callback: append the task's exception to $OPS_FAILURE_LOG (the tests read it)."""
+    path = os.environ.get("OPS_FAILURE_LOG")
+    if not path:
+        return
+    ti, exc = context["ti"], context.get("exception")
+    entry = {"dag_id": ti.dag_id, "task_id": ti.task_id, "map_index": ti.map_index, "try_number": ti.try_number}
+    entry |= {"type": type(exc).__name__, "error": str(exc)}
+    with open(path, "a", encoding="utf-8") as log:
+        log.write(json.dumps(entry) + "\n")
+
+
+class CrashAfterSendOperator(TelesignSmsOperator):
+    """Sends, then dies on the first try as if the worker was lost before the result was saved."""
+
+    def execute(self, context: Any) -> Any:
+        record = super().execute(context)
+        if context["ti"].try_number == 1:
+            raise AirflowException("simulated worker loss after the send")
+        return record
+
+
+for resend_unknown in (False, True):
+    with DAG(
+        "ops_idem_resend" if resend_unknown else "ops_idem",
+        schedule=None,
+        start_date=START,
+        params=PARAMS,
+        default_args={"retries": 2, "retry_delay": timedelta(0), "on_failure_callback": record_failure},
+    ) as dag:
+        TelesignSmsOperator(
+            task_id="send",
+            telesign_conn_id="ops_idem",
+            phone_number="{{ params.phone }}",
+            text="{{ params.text }}",
+            idempotency_key="{{ params.key }}",
+            resend_unknown=resend_unknown,
+        )
+        AerialinkRcsTextOperator(
+            task_id="rcs",
+            aerialink_conn_id="ops_idem_rcs",
+            destination="{{ params.phone }}",
+            message_text="{{ params.text }}",
+            idempotency_key="{{ params.key }}{{ '/rcs' if params.key else '' }}",
+            resend_unknown=resend_unknown,
+        )
+    globals()[dag.dag_id] = dag
+
+with DAG(
+    "ops_idem_crash",
+    schedule=None,
+    start_date=START,
+    params=PARAMS,
+    default_args={"retries": 1, "retry_delay": timedelta(0), "on_failure_callback": record_failure},
+) as crash_dag:
+    CrashAfterSendOperator(task_id="send", telesign_conn_id="ops_idem", phone_number="{{ params.phone }}", text="Hi")

@@ -1,0 +1,70 @@
+"""The Airflow plugin mounts the receiver under /messaging, as the API server does it (``init_plugins``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+from fastapi import FastAPI
+from receiver_support import body_of, signed_headers
+from support.uvicorn_server import serve_app
+from vendor_examples import load
+
+from airflow_provider_messaging import config
+from airflow_provider_messaging.plugin import MessagingPlugin
+from airflow_provider_messaging.store import MessageStore
+
+
+def test_plugin_declares_the_receiver_app() -> None:
+    [entry] = MessagingPlugin.fastapi_apps
+    assert entry["url_prefix"] == "/messaging"
+    assert entry["name"]
+    app = entry["app"]
+    assert isinstance(app, FastAPI)
+    routes = {(getattr(r, "path", ""), method) for r in app.routes for method in getattr(r, "methods", ()) or ()}
+    assert {
+        ("/telesign/status", "GET"),
+        ("/telesign/status", "POST"),
+        ("/telesign/inbound", "GET"),
+        ("/telesign/inbound", "POST"),
+        ("/aerialink/status", "POST"),
+        ("/aerialink/inbound", "POST"),
+        ("/health", "GET"),
+    } <= routes
+
+
+def test_airflow_mounts_the_plugin_app_under_messaging(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from airflow import plugins_manager
+    from airflow.api_fastapi.app import init_plugins
+
+    apps, _ = plugins_manager.get_fastapi_plugins()  # found through the airflow.plugins entry point
+    assert any(
+        entry["url_prefix"] == "/messaging" and entry["app"] is MessagingPlugin.fastapi_apps[0]["app"] for entry in apps
+    )
+
+    url = f"sqlite:///{tmp_path / 'plugin.db'}"
+    monkeypatch.setenv("AIRFLOW__MESSAGING__STORE_URL", url)
+    monkeypatch.setenv("AIRFLOW__MESSAGING__CALLBACK_TOKEN", "plugin-token")
+    monkeypatch.setenv("AIRFLOW__MESSAGING__CALLBACK_AUTH_DISABLED", "False")
+    api_server = FastAPI()
+    init_plugins(api_server)
+    try:
+        with serve_app(api_server) as base, requests.Session() as session:
+            assert session.get(base + "/messaging/health", timeout=30).json() == {"status": "ok"}
+            body = body_of(load("telesign_delivery_callback_rcs_sms"))
+            ok = session.post(
+                base + "/messaging/telesign/status", data=body, params={"token": "plugin-token"}, timeout=30
+            )
+            assert ok.status_code == 200, ok.text
+            # routes of a plugin app are not behind Airflow's login: the receiver itself refuses strangers
+            refused = session.post(
+                base + "/messaging/telesign/status", data=body, headers=signed_headers(body), timeout=30
+            )
+            assert refused.status_code == 401
+            assert session.post(base + "/telesign/status", data=body, timeout=30).status_code == 404
+        store = MessageStore(url)
+        assert len(store.callbacks_for("35C8B5D509BC10689196FED2AD551B8A")) == 1
+        store.dispose()
+    finally:
+        config.reset_stores()

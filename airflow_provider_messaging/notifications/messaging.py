@@ -15,6 +15,7 @@ from typing import Any
 from airflow.sdk import BaseNotifier
 
 from airflow_provider_messaging import config
+from airflow_provider_messaging.exceptions import MessagingError, SendOutcomeUnknownError
 from airflow_provider_messaging.hooks.aerialink import AerialinkHook
 from airflow_provider_messaging.hooks.telesign import TelesignHook
 from airflow_provider_messaging.models._validation import validate
@@ -68,7 +69,10 @@ class _MessagingNotifier(BaseNotifier):
         try:
             message_id = self._send()
         except Exception as exc:
-            store.fail_send(key, f"{type(exc).__name__}: {exc}", outcome_unknown=False)
+            # Only a definite refusal (or nothing sent) frees the key for another call; a read timeout or
+            # an unexpected error may have reached the vendor, so a repeated callback must not send again.
+            unknown = isinstance(exc, SendOutcomeUnknownError) or not isinstance(exc, MessagingError)
+            store.fail_send(key, f"{type(exc).__name__}: {exc}", outcome_unknown=unknown)
             raise
         store.complete_send(key, message_id)
 

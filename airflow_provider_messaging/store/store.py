@@ -499,6 +499,23 @@ class MessageStore:
             rows = connection.execute(select(messages).where(messages.c.message_id.in_(ids))).all()
         return {row.message_id: self._status_from_row(row._mapping) for row in rows}
 
+    def get_settled(self, message_ids: Iterable[str], success_states: Iterable[str]) -> dict[str, MessageStatus]:
+        """Of these messages, the ones whose wait is over: complete, or in one of ``success_states``.
+
+        ONE query; the database filters, so a poll over 10,000 pending messages returns only the
+        few that changed the outcome (the delivery trigger's hot path).
+        """
+        ids = list(dict.fromkeys(message_ids))
+        if not ids:
+            return {}
+        query = select(messages).where(
+            messages.c.message_id.in_(ids),
+            (messages.c.complete.is_(True)) | (messages.c.state.in_(list(success_states))),
+        )
+        with self._read() as connection:
+            rows = connection.execute(query).all()
+        return {row.message_id: self._status_from_row(row._mapping) for row in rows}
+
     def list_messages(
         self,
         *,

@@ -35,7 +35,11 @@ class _Waiter:
 
 
 class DeliveryPoller:
-    """One polling loop per (event loop, store URL, interval), shared by every waiting trigger."""
+    """One polling loop per (event loop, store URL, interval), shared by every waiting trigger.
+
+    Each poll asks the database only for the messages whose wait is over (complete, or in a success
+    state), so a poll over 10,000 pending messages returns a handful of rows.
+    """
 
     # Keyed by the loop object itself (weakly): ids of closed loops get reused, and a poller bound to a
     # dead loop would never wake anyone.
@@ -47,6 +51,7 @@ class DeliveryPoller:
         self.store_url = store_url
         self.interval = interval
         self.waiters: set[_Waiter] = set()
+        self._by_message: dict[str, set[_Waiter]] = {}
         self.queries = 0
         self._task: asyncio.Task[None] | None = None
         self._store: MessageStore | None = None
@@ -62,32 +67,41 @@ class DeliveryPoller:
     def register(self, message_ids: Sequence[str], criteria: DeliveryCriteria) -> _Waiter:
         waiter = _Waiter(list(message_ids), criteria)
         self.waiters.add(waiter)
+        for message_id in waiter.message_ids:
+            self._by_message.setdefault(message_id, set()).add(waiter)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
         return waiter
 
     def unregister(self, waiter: _Waiter) -> None:
         self.waiters.discard(waiter)
+        for message_id in waiter.message_ids:
+            waiting = self._by_message.get(message_id)
+            if waiting is not None:
+                waiting.discard(waiter)
+                if not waiting:
+                    del self._by_message[message_id]
 
-    async def _store_ready(self) -> MessageStore:
+    async def store(self) -> MessageStore:
         if self._store is None:
             self._store = await asyncio.to_thread(config.get_store, self.store_url)
         return self._store
 
     async def poll_once(self) -> None:
-        """One batched read for all waiters; wakes those that are done."""
-        waiters = list(self.waiters)
-        ids = list(dict.fromkeys(m for w in waiters for m in w.message_ids))
-        store = await self._store_ready()
-        statuses = await asyncio.to_thread(store.get_statuses, ids)
+        """One batched read of the settled messages among all waited-on ids; wakes the waiters now done."""
+        ids = list(self._by_message)
+        states = {state for waiter in self.waiters for state in waiter.criteria.success_states}
+        store = await self.store()
+        settled = await asyncio.to_thread(store.get_settled, ids, states)
         self.queries += 1
-        for waiter in waiters:
-            waiter.statuses = {m: statuses[m] for m in waiter.message_ids if m in statuses}
+        touched = {waiter for message_id in settled for waiter in self._by_message.get(message_id, ())}
+        for waiter in touched:
+            waiter.statuses.update({m: settled[m] for m in waiter.message_ids if m in settled})
             verdict = waiter.criteria.evaluate(waiter.message_ids, waiter.statuses)
             if verdict.done:
                 waiter.verdict = verdict
                 waiter.wake.set()
-                self.waiters.discard(waiter)
+                self.unregister(waiter)
 
     async def _run(self) -> None:
         while self.waiters:
@@ -145,6 +159,11 @@ class MessageDeliveryTrigger(BaseTrigger):
             try:
                 await asyncio.wait_for(waiter.wake.wait(), timeout=remaining)
             except asyncio.TimeoutError:
+                try:  # report the last known state of every message, settled or not
+                    store = await poller.store()
+                    waiter.statuses = await asyncio.to_thread(store.get_statuses, self.message_ids)
+                except Exception as exc:
+                    log.warning("could not read the last known state: %s", type(exc).__name__)
                 yield TriggerEvent(_event("timeout", self.message_ids, waiter, "timed out waiting for delivery"))
                 return
             assert waiter.verdict is not None

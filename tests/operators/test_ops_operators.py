@@ -171,3 +171,34 @@ def test_mapped_task_sends_one_message_per_recipient(env: Env) -> None:
     assert len({r["message_id"] for r in records}) == len(numbers)
     texts = {r.json()["message"]["sms"]["parameters"]["text"] for r in env.vendor.sends()}
     assert texts == {f"Statement for {dag_run.logical_date:%Y-%m-%d} is ready"}
+
+
+@pytest.mark.parametrize(("vendor", "channel"), [("telesign", "sms"), ("aerialink", "rcs")])
+def test_stop_received_through_the_stack_opts_out(
+    local_stack, monkeypatch: pytest.MonkeyPatch, tmp_path, vendor: str, channel: str
+) -> None:
+    """A STOP posted by the sandbox to the receiver lands in the store; the next send is skipped."""
+    import time
+
+    from operators.ops_support import make_env
+    from support.http_server import LocalHttpServer
+
+    phone = "15558675341"
+    local_stack.inject_inbound(vendor=vendor, channel=channel, phone_number=phone, action="stop")
+    deadline = time.monotonic() + 10
+    while not local_stack.store.is_opted_out(vendor, phone):
+        assert time.monotonic() < deadline, "the STOP never reached the store"
+        time.sleep(0.05)
+
+    with LocalHttpServer() as server:
+        for env in make_env(server, local_stack.store, monkeypatch, tmp_path):
+            env.vendor.connect("ops_optout", "telesign")
+            env.vendor.connect("ops_optout_rcs", "aerialink")
+            dag_run = run_dag("ops_optout", FILE, phone=phone)
+            skipped = "send" if vendor == "telesign" else "rcs"
+            sent = "rcs" if vendor == "telesign" else "send"
+            assert ti_of(dag_run, skipped).state == "skipped"
+            assert ti_of(dag_run, sent).state == "success"
+            assert ti_of(dag_run, "send_anyway").state == "success"  # respect_opt_out=False
+            assert env.vendor.per_recipient() == {phone: 2}
+            assert not rows(env.store, task_id=skipped)

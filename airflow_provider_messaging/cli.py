@@ -132,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sandbox"]:  # the sandbox has its own options (argparse REMAINDER drops leading flags)
+        from airflow_provider_messaging.sandbox.server import main as sandbox_main
+
+        return int(sandbox_main(argv[1:]) or 0)
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "action", None) in ("add", "remove") and (not args.recipient or not args.vendor):

@@ -90,9 +90,9 @@ def test_read_timeout_is_an_unknown_outcome_never_resent_blindly(env_any_store: 
 
 def test_503_then_accepted_through_the_hook_retry(env: Env) -> None:
     connect(env)
-    unavailable = {"headers": {"Retry-After": "0"}}
-    env.vendor.script("ops_idem", Reply(503, {"status": {"code": 503}}, **unavailable))
-    env.vendor.script("ops_idem_rcs", Reply(503, {"status": "error", "message": "busy"}, **unavailable))
+    retry_now = {"Retry-After": "0"}
+    env.vendor.script("ops_idem", Reply(503, {"status": {"code": 503}}, headers=retry_now))
+    env.vendor.script("ops_idem_rcs", Reply(503, {"status": "error", "message": "busy"}, headers=retry_now))
 
     dag_run = run_dag("ops_idem", FILE)
 

@@ -6,6 +6,8 @@ XCom must be the normalized record. Templated fields render from params and from
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from operators.ops_support import (
     AERIALINK_AUTH,
@@ -55,14 +57,14 @@ def operators_run(airflow_db, tmp_path_factory):
     store.dispose()
 
 
-def test_every_operator_task_succeeds(operators_run: tuple[Env, object]) -> None:
+def test_every_operator_task_succeeds(operators_run: tuple[Env, Any]) -> None:
     env, dag_run = operators_run
     assert states(dag_run) == {"lookup": ("success", 1), **{t: ("success", 1) for t in OPERATORS}}
     assert len(env.vendor.sends()) == len(OPERATORS)
 
 
 @pytest.mark.parametrize("task_id", list(OPERATORS))
-def test_operator_sends_vendor_example(operators_run: tuple[Env, object], task_id: str) -> None:
+def test_operator_sends_vendor_example(operators_run: tuple[Env, Any], task_id: str) -> None:
     env, dag_run = operators_run
     vendor, example, channels = OPERATORS[task_id]
     [request] = env.vendor.sends(f"ops_{task_id}")
@@ -98,7 +100,7 @@ def test_operator_sends_vendor_example(operators_run: tuple[Env, object], task_i
     assert (row["dag_id"], row["task_id"], row["run_id"]) == ("ops_operators", task_id, dag_run.run_id)
 
 
-def test_message_ids_are_the_vendors(operators_run: tuple[Env, object]) -> None:
+def test_message_ids_are_the_vendors(operators_run: tuple[Env, Any]) -> None:
     """Each XCom message id is the reference_id / messageGUID the server answered, none reused."""
     env, dag_run = operators_run
     ids = {xcom(dag_run, task_id)["message_id"] for task_id in OPERATORS}

@@ -109,6 +109,7 @@ def _serve(port_queue: Any) -> None:
 
 
 def _environment(url: str) -> None:
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")  # no log line per message
     home = tempfile.mkdtemp(prefix="bench-bulk-")
     os.environ.setdefault("AIRFLOW_HOME", home)
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")

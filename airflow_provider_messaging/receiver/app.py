@@ -7,6 +7,7 @@ store cannot take right now gets 503 so the vendor retries; bad input gets a 4xx
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -20,7 +21,8 @@ from airflow_provider_messaging import config
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.receiver import parsing
 from airflow_provider_messaging.receiver.auth import CallbackAuth
-from airflow_provider_messaging.store import MessageStore, StoreError, StoreUnavailableError
+from airflow_provider_messaging.receiver.batching import CommitBatcher
+from airflow_provider_messaging.store import DeliveryRecord, MessageStore, StoreError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,11 @@ def create_app(
             state["store"] = store() if callable(store) else config.get_store()
         return state["store"]  # type: ignore[no-any-return]
 
+    def get_batcher() -> CommitBatcher:
+        if "batcher" not in state:
+            state["batcher"] = CommitBatcher(get_store())
+        return state["batcher"]  # type: ignore[no-any-return]
+
     def get_auth() -> CallbackAuth:
         if "auth" not in state:
             state["auth"] = auth or CallbackAuth.from_config()
@@ -102,7 +109,17 @@ def create_app(
             if not get_auth().accepts(vendor, raw, request.headers, request.query_params.get("token")):
                 raise _Reject(401, "callback not authenticated")
             data, text = _decode_json_object(raw)
-            result = await run_in_threadpool(_store_callback, get_store(), vendor, kind, data, text)
+            if kind == "status":
+                update = parsing.telesign_delivery(data) if vendor == "telesign" else parsing.aerialink_delivery(data)
+                record = DeliveryRecord(vendor, update.message_id, tuple(update.events), text)
+                status = await asyncio.wrap_future(get_batcher().submit(record))  # answered after the commit
+                result: dict[str, Any] = {
+                    "message_id": update.message_id,
+                    "state": status.state.value if status else None,
+                    "known_message": status is not None,
+                }
+            else:
+                result = await run_in_threadpool(_store_inbound, get_store(), vendor, data, text)
             return JSONResponse({"status": "ok", **result})
         except _Reject as rejected:
             return _error(rejected.status, rejected.reason)
@@ -145,15 +162,7 @@ def create_app(
     return app
 
 
-def _store_callback(store: MessageStore, vendor: str, kind: str, data: dict[str, Any], text: str) -> dict[str, Any]:
-    if kind == "status":
-        update = parsing.telesign_delivery(data) if vendor == "telesign" else parsing.aerialink_delivery(data)
-        status = store.record_delivery(vendor=vendor, message_id=update.message_id, events=update.events, raw_body=text)
-        return {
-            "message_id": update.message_id,
-            "state": status.state.value if status else None,
-            "known_message": status is not None,
-        }
+def _store_inbound(store: MessageStore, vendor: str, data: dict[str, Any], text: str) -> dict[str, Any]:
     inbound = parsing.telesign_inbound(data) if vendor == "telesign" else parsing.aerialink_inbound(data)
     record, created = store.record_inbound(vendor=vendor, raw_body=text, inbound=inbound)
     return {"inbound_id": record.id, "duplicate": not created, "action": record.action}

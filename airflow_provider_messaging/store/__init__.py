@@ -1,6 +1,7 @@
 """Message store (SQLAlchemy 2): SQLite by default, PostgreSQL by URL. Never imports Airflow."""
 
 from airflow_provider_messaging.store.store import (
+    DeliveryRecord,
     InboundRecord,
     MessageStore,
     NewInbound,
@@ -12,6 +13,7 @@ from airflow_provider_messaging.store.store import (
 )
 
 __all__ = [
+    "DeliveryRecord",
     "InboundRecord",
     "MessageStore",
     "NewInbound",

@@ -161,6 +161,24 @@ _SELECT_MESSAGE = select(messages).where(
     and_(messages.c.vendor == bindparam("b_vendor"), messages.c.message_id == bindparam("b_message_id"))
 )
 _UPDATE_MESSAGE = update(messages).where(messages.c.id == bindparam("b_id"))
+_SELECT_ATTEMPTS_MANY = select(channel_attempts).where(
+    channel_attempts.c.message_id.in_(bindparam("ids", expanding=True))
+)
+_SELECT_MESSAGES_MANY = select(messages).where(messages.c.message_id.in_(bindparam("ids", expanding=True)))
+# One round trip locks every message of a batch, in a fixed order (no lock cycles between batches).
+_LOCK_MANY = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k"
+)
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """One parsed delivery callback, for :meth:`MessageStore.record_deliveries`."""
+
+    vendor: str
+    message_id: str
+    events: tuple[ChannelEvent, ...]
+    raw_body: str
 
 
 class MessageStore:
@@ -346,103 +364,138 @@ class MessageStore:
         Returns the message's new status, or None when the send is not recorded yet (it is
         reconciled by :meth:`complete_send`).
         """
+        return self.record_deliveries([DeliveryRecord(vendor, message_id, tuple(events), raw_body)])[0]
+
+    def record_deliveries(self, records: Sequence[DeliveryRecord]) -> list[MessageStatus | None]:
+        """Store many delivery callbacks in ONE transaction (group commit), in order.
+
+        The receiver batches concurrent callbacks here so that one commit (one fsync) serves many of
+        them; each is answered only after this returns. A constant number of statements per batch:
+        lock every message (sorted, so concurrent batches cannot deadlock), insert the raw bodies,
+        read and write the attempts and summaries of all messages at once.
+        """
+        if not records:
+            return []
         now = utcnow()
+        keys = sorted({(r.vendor, r.message_id) for r in records})
+        ids = sorted({r.message_id for r in records})
         with self._write() as connection:
-            self._lock_message(connection, vendor, message_id)
+            if not self.sqlite:
+                connection.execute(_LOCK_MANY, {"keys": [f"{v}:{m}" for v, m in keys]})
             connection.execute(
                 _INSERT_CALLBACK,
-                {
-                    "vendor": vendor,
-                    "kind": "status",
-                    "message_id": message_id,
-                    "body": raw_body,
-                    "body_sha256": _sha256(raw_body),
-                    "received_at": now,
-                },
+                [
+                    {
+                        "vendor": r.vendor,
+                        "kind": "status",
+                        "message_id": r.message_id,
+                        "body": r.raw_body,
+                        "body_sha256": _sha256(r.raw_body),
+                        "received_at": now,
+                    }
+                    for r in records
+                ],
             )
-            attempts = self._apply_events(connection, vendor, message_id, events, now)
-            return self._refresh(connection, vendor, message_id, now, attempts)
+            stored: dict[tuple[str, str], dict[str, ChannelAttempt]] = {key: {} for key in keys}
+            for row in connection.execute(_SELECT_ATTEMPTS_MANY, {"ids": ids}):
+                if (row.vendor, row.message_id) in stored:
+                    stored[(row.vendor, row.message_id)][row.channel] = _attempt_from_row(row._mapping)
+            inserts: dict[tuple[str, str, str], dict[str, Any]] = {}
+            updates: dict[tuple[str, str, str], dict[str, Any]] = {}
+            for record in records:
+                current = stored[(record.vendor, record.message_id)]
+                for event in record.events:
+                    old = current.get(event.channel)
+                    if old is not None and not supersedes(event.state, event.occurred_at, old.state, old.updated_on):
+                        continue
+                    values = {
+                        "state": event.state.value,
+                        "code": event.code,
+                        "description": event.description,
+                        "channel_reference_id": event.channel_reference_id,
+                        "updated_on": event.occurred_at,
+                        "updated_at": now,
+                    }
+                    key = (record.vendor, record.message_id, event.channel)
+                    if key in inserts:
+                        inserts[key].update(values)
+                    elif old is None:
+                        inserts[key] = {
+                            "vendor": record.vendor,
+                            "message_id": record.message_id,
+                            "channel": event.channel,
+                            "created_at": now,
+                            **values,
+                        }
+                    else:
+                        updates[key] = {
+                            "b_vendor": record.vendor,
+                            "b_message_id": record.message_id,
+                            "b_channel": event.channel,
+                            **values,
+                        }
+                    current[event.channel] = ChannelAttempt(
+                        event.channel,
+                        event.state,
+                        event.code,
+                        event.description,
+                        event.channel_reference_id,
+                        event.occurred_at,
+                    )
+            if inserts:
+                connection.execute(_INSERT_ATTEMPT, list(inserts.values()))
+            if updates:
+                connection.execute(_UPDATE_ATTEMPT, list(updates.values()))
+            statuses: dict[tuple[str, str], MessageStatus] = {}
+            message_updates: list[dict[str, Any]] = []
+            for row in connection.execute(_SELECT_MESSAGES_MANY, {"ids": ids}):
+                message_key = (row.vendor, row.message_id)
+                if message_key not in stored:
+                    continue
+                mapping = dict(row._mapping)
+                changes = self._summary_changes(mapping, stored[message_key], now)
+                if changes:
+                    message_updates.append({"b_id": mapping["id"], **changes})
+                    mapping.update(changes)
+                statuses[message_key] = self._status_from_row(mapping)
+            if message_updates:
+                connection.execute(_UPDATE_MESSAGE, message_updates)
+        return [statuses.get((r.vendor, r.message_id)) for r in records]
 
-    def _load_attempts(self, connection: Connection, vendor: str, message_id: str) -> dict[str, ChannelAttempt]:
-        rows = connection.execute(_SELECT_ATTEMPTS, {"b_vendor": vendor, "b_message_id": message_id}).all()
-        return {row.channel: _attempt_from_row(row._mapping) for row in rows}
-
-    def _apply_events(
-        self,
-        connection: Connection,
-        vendor: str,
-        message_id: str,
-        events: Sequence[ChannelEvent],
-        now: datetime,
-    ) -> dict[str, ChannelAttempt]:
-        """Apply events to the channel attempts; returns every attempt of the message as now stored."""
-        current = self._load_attempts(connection, vendor, message_id)
-        inserts: list[dict[str, Any]] = []
-        for event in events:
-            values = {
-                "state": event.state.value,
-                "code": event.code,
-                "description": event.description,
-                "channel_reference_id": event.channel_reference_id,
-                "updated_on": event.occurred_at,
-                "updated_at": now,
-            }
-            old = current.get(event.channel)
-            if old is None:
-                inserts.append(
-                    {"vendor": vendor, "message_id": message_id, "channel": event.channel, "created_at": now, **values}
-                )
-            elif supersedes(event.state, event.occurred_at, old.state, old.updated_on):
-                connection.execute(
-                    _UPDATE_ATTEMPT,
-                    {"b_vendor": vendor, "b_message_id": message_id, "b_channel": event.channel, **values},
-                )
-            else:
-                continue
-            current[event.channel] = ChannelAttempt(
-                event.channel,
-                event.state,
-                event.code,
-                event.description,
-                event.channel_reference_id,
-                event.occurred_at,
-            )
-        if inserts:
-            connection.execute(_INSERT_ATTEMPT, inserts)  # one statement for the new channels
-        return current
-
-    def _refresh(
-        self,
-        connection: Connection,
-        vendor: str,
-        message_id: str,
-        now: datetime,
-        attempts: dict[str, ChannelAttempt] | None = None,
-    ) -> MessageStatus | None:
-        """Recompute the message summary from its attempts (caller holds the message lock)."""
-        row = connection.execute(_SELECT_MESSAGE, {"b_vendor": vendor, "b_message_id": message_id}).first()
-        if row is None:
-            return None
-        mapping = dict(row._mapping)
+    @staticmethod
+    def _summary_changes(mapping: dict[str, Any], attempts: dict[str, ChannelAttempt], now: datetime) -> dict[str, Any]:
+        """Column changes of a message row whose attempts are ``attempts`` (empty when nothing changes)."""
         cascade = list(mapping["channels"] or [])
-        if attempts is None:
-            attempts = self._load_attempts(connection, vendor, message_id)
         summary = summarize(cascade, attempts)
         previous = DeliveryState(mapping["state"])
         if not summary.complete and RANK[summary.state] < RANK[previous]:
             # a first channel failing while the fallback runs must not move the message backwards
             summary = Summary(previous, False, None)
-        ordered = [a.to_dict() for a in order_attempts(cascade, attempts.values())]
         changes: dict[str, Any] = {
             "state": summary.state.value,
             "complete": summary.complete,
             "delivered_channel": summary.delivered_channel,
-            "attempts": ordered,
+            "attempts": [a.to_dict() for a in order_attempts(cascade, attempts.values())],
         }
         if summary.complete and mapping["completed_at"] is None:
             changes["completed_at"] = now
-        if any(mapping.get(k) != v for k, v in changes.items()):
-            changes["updated_at"] = now
+        if all(mapping.get(k) == v for k, v in changes.items()):
+            return {}
+        changes["updated_at"] = now
+        return changes
+
+    def _load_attempts(self, connection: Connection, vendor: str, message_id: str) -> dict[str, ChannelAttempt]:
+        rows = connection.execute(_SELECT_ATTEMPTS, {"b_vendor": vendor, "b_message_id": message_id}).all()
+        return {row.channel: _attempt_from_row(row._mapping) for row in rows}
+
+    def _refresh(self, connection: Connection, vendor: str, message_id: str, now: datetime) -> MessageStatus | None:
+        """Recompute the message summary from its attempts (caller holds the message lock)."""
+        row = connection.execute(_SELECT_MESSAGE, {"b_vendor": vendor, "b_message_id": message_id}).first()
+        if row is None:
+            return None
+        mapping = dict(row._mapping)
+        changes = self._summary_changes(mapping, self._load_attempts(connection, vendor, message_id), now)
+        if changes:
             connection.execute(_UPDATE_MESSAGE, {"b_id": mapping["id"], **changes})
             mapping.update(changes)
         return self._status_from_row(mapping)

@@ -260,18 +260,21 @@ class MessagingSendOperator(BaseOperator):
         base = self._base_key(context)
         limiter = RateLimiter(self.rate_limit) if self.rate_limit else None
 
-        def one(payload: BaseModel) -> dict[str, Any]:
+        def one(payload: BaseModel) -> tuple[dict[str, Any], Exception | None]:
             recipient = self.recipient_of(payload)
             key = f"{base}/{recipient}"
             if self.respect_opt_out and self.store.is_opted_out(self.vendor, recipient):
-                return send_record(self.vendor, recipient, key, status=SKIPPED_OPT_OUT)
+                return send_record(self.vendor, recipient, key, status=SKIPPED_OPT_OUT), None
             try:
-                return self._send_one(context, payload, recipient, key, limiter)[0]
+                return self._send_one(context, payload, recipient, key, limiter)
             except Exception as exc:  # one recipient's surprise must not stop the others
-                return send_record(self.vendor, recipient, key, status=FAILED, error=f"{type(exc).__name__}: {exc}")
+                error = f"{type(exc).__name__}: {exc}"
+                return send_record(self.vendor, recipient, key, status=FAILED, error=error), exc
 
         with ThreadPoolExecutor(max_workers=max(1, self.max_concurrency)) as pool:
-            records = list(pool.map(one, payloads))
+            outcomes = list(pool.map(one, payloads))
+        records = [record for record, _ in outcomes]
+        failures = [failure for _, failure in outcomes if failure is not None]
         failed = [r for r in records if r["status"] == FAILED]
         skipped = sum(r["status"] == SKIPPED_OPT_OUT for r in records)
         self.log.info(
@@ -284,5 +287,10 @@ class MessagingSendOperator(BaseOperator):
         if failed and self.fail_on_any_failure:
             context["ti"].xcom_push(key="records", value=records)
             lines = "\n".join(f"  {r['recipient']}: {r['error']}" for r in failed)
-            raise AirflowException(f"{len(failed)} of {len(records)} recipients failed (others were sent):\n{lines}")
+            message = f"{len(failed)} of {len(records)} recipients failed (others were sent):\n{lines}"
+            # Retry only when some failure is transient: a retry re-sends just the failed recipients,
+            # and re-sending a vendor rejection or an unknown outcome cannot help.
+            if all(isinstance(f, AirflowFailException) for f in failures):
+                raise AirflowFailException(message)
+            raise AirflowException(message)
         return records

@@ -84,13 +84,17 @@ class VendorStub:
         self.server = server
         self.monkeypatch = monkeypatch
         self._rejections: Counter[str] = Counter()
+        self._transient: set[str] = set()
         self._scripts: dict[str, deque[Reply]] = {}
         self._lock = threading.Lock()
         server.default = self._answer
 
-    def reject(self, number: str, *, times: int = 1_000_000) -> None:
+    def reject(self, number: str, *, times: int = 1_000_000, transient: bool = False) -> None:
+        """Refuse sends to ``number``: 400 (permanent), or with ``transient`` 503 "resubmit" (Telesign 3500)."""
         with self._lock:
             self._rejections[number] = times
+            if transient:
+                self._transient.add(number)
 
     def script(self, conn_id: str, *replies: Reply) -> None:
         """The next answers to sends on connection ``conn_id`` (before the default ones)."""
@@ -107,6 +111,8 @@ class VendorStub:
             rejected = self._rejections[recipient] > 0
             if rejected:
                 self._rejections[recipient] -= 1
+        if rejected and recipient in self._transient:
+            return Reply(503, {"status": {"code": 3500, "description": "System unavailable, please resubmit"}})
         if request.path.endswith(TELESIGN_PATH):
             return Reply(400, TELESIGN_INVALID_PHONE) if rejected else Reply(200, telesign_accepted())
         if request.path.endswith(AERIALINK_PATH):

@@ -43,6 +43,11 @@ def get_bool(key: str) -> bool:
     return get_option(key).strip().lower() in ("1", "true", "yes", "on")
 
 
+def poll_interval(value: float | None = None) -> float:
+    """Seconds between store reads: ``value`` if given, else ``[messaging] poll_interval``."""
+    return float(value if value is not None else get_option("poll_interval") or 2)
+
+
 def airflow_home() -> Path:
     return Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow")).expanduser()
 

@@ -52,7 +52,7 @@ class MessageDeliverySensor(BaseSensorOperator):
         store_url: str | None = None,
         **kwargs: Any,
     ) -> None:
-        interval = float(poll_interval if poll_interval is not None else config.get_option("poll_interval") or 2)
+        interval = config.poll_interval(poll_interval)
         kwargs.setdefault("poke_interval", interval)
         super().__init__(**kwargs)
         self.message_id = message_id

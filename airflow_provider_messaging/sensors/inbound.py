@@ -54,7 +54,7 @@ class InboundMessageSensor(BaseSensorOperator):
         store_url: str | None = None,
         **kwargs: Any,
     ) -> None:
-        interval = float(poll_interval if poll_interval is not None else config.get_option("poll_interval") or 2)
+        interval = config.poll_interval(poll_interval)
         kwargs.setdefault("poke_interval", interval)
         super().__init__(**kwargs)
         self.phone_number = phone_number

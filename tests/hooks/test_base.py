@@ -6,13 +6,8 @@ import pytest
 from urllib3.util.retry import RequestHistory
 
 from airflow_provider_messaging.exceptions import MessagingError
-from airflow_provider_messaging.hooks.base import (
-    SendRetry,
-    base_url,
-    connection_extras,
-    join_url,
-    retry_after_seconds,
-)
+from airflow_provider_messaging.hooks.base import base_url, connection_extras, join_url
+from airflow_provider_messaging.hooks.retry import SendRetry, retry_after_seconds
 from airflow_provider_messaging.hooks.telesign import TelesignHook
 
 from .conftest import ConnFactory

@@ -1,4 +1,4 @@
-"""``airflow-messaging``: receiver, sandbox, demo, db upgrade, status, optouts."""
+"""``airflow-messaging``: receiver, sandbox, demo, db upgrade, status, report, optouts."""
 
 from __future__ import annotations
 
@@ -43,6 +43,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     store = _store(args)
     status = store.get_status(args.message_id)
     if status is None:
+        history = store.logical_history(args.message_id)  # the key of a failover send?
+        if history:
+            if args.json:
+                print(json.dumps({"logical_id": args.message_id, "attempts": history}, indent=2))
+                return 0
+            print(f"failover send {args.message_id}: {len(history)} vendor attempt(s)")
+            for a in history:
+                print(f"  {a['attempt']}. {a['vendor']:10} {a['send_status']:9} {a['message_id'] or '-'}  {a['state']}")
+                if a["error"]:
+                    print(f"       {a['error'][:200]}")
+            return 0
         print(f"no message {args.message_id!r} in {store.safe_url}", file=sys.stderr)
         return 1
     callbacks = store.callbacks_for(status.message_id)
@@ -80,6 +91,35 @@ def cmd_optouts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from airflow_provider_messaging.analytics import report as analytics
+    from airflow_provider_messaging.receiver.report_routes import parse_time
+
+    try:
+        until = parse_time(args.until)
+        since = parse_time(args.since, now=until)
+    except ValueError as exc:
+        print(f"airflow-messaging: bad time: {exc}", file=sys.stderr)
+        return 2
+    result = analytics.from_store(_store(args), since, until)
+    if args.chart:
+        try:
+            analytics.render_chart(result, args.chart)
+        except ImportError:
+            print(
+                "airflow-messaging: --chart needs matplotlib: pip install 'airflow-provider-messaging[report]'",
+                file=sys.stderr,
+            )
+            return 2
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(analytics.format_table(result))
+        if args.chart:
+            print(f"\nchart written to {args.chart}")
+    return 0
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from airflow_provider_messaging.sandbox.server import main as sandbox_main
 
@@ -89,7 +129,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from airflow_provider_messaging.demo import run_demo
 
-    return run_demo(keep_home=args.keep_home, only=args.only)
+    return run_demo(keep_home=args.keep_home, only=args.only, report_chart=args.report_chart)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run every example DAG end to end against the sandbox")
     demo.add_argument("--keep-home", action="store_true", help="keep the demo's AIRFLOW_HOME for inspection")
     demo.add_argument("--only", nargs="*", help="run only these example DAG ids")
+    demo.add_argument("--report-chart", metavar="PATH", help="print the run's delivery report, chart it to PATH")
     demo.set_defaults(func=cmd_demo)
 
     db = commands.add_parser("db", help="schema management")
@@ -121,6 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("message_id")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
+
+    report = commands.add_parser("report", help="delivery analytics of a time window (table, JSON, chart)")
+    report.add_argument("--since", default="7d", help="ISO time or span back from --until: 90m, 24h, 7d (default 7d)")
+    report.add_argument("--until", default=None, help="ISO time (default: now)")
+    report.add_argument("--json", action="store_true")
+    report.add_argument("--chart", metavar="PATH", help="also write a chart (.png or .svg; needs matplotlib)")
+    report.set_defaults(func=cmd_report)
 
     optouts = commands.add_parser("optouts", help="list, add or remove opted-out recipients")
     optouts.add_argument("action", choices=["list", "add", "remove"], nargs="?", default="list")

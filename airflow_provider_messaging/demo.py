@@ -76,8 +76,15 @@ def _format(status: Any) -> str:
     return f"    {status.vendor:9} {status.recipient:13} {cascade:16} {ended:22} {took}"
 
 
-def run_demo(*, keep_home: bool = False, only: list[str] | None = None, examples: Path = EXAMPLES_DIR) -> int:
-    """Run the examples; return 0 when each ended as its scenario says."""
+def run_demo(
+    *,
+    keep_home: bool = False,
+    only: list[str] | None = None,
+    examples: Path = EXAMPLES_DIR,
+    report_chart: str | None = None,
+) -> int:
+    """Run the examples; return 0 when each ended as its scenario says. With ``report_chart``, print the
+    delivery report of the run and write its chart there (``.png`` or ``.svg``)."""
     if not examples.is_dir():
         print(f"example DAGs not found at {examples} (run the demo from a clone of the repository)", file=sys.stderr)
         return 2
@@ -123,6 +130,12 @@ def run_demo(*, keep_home: bool = False, only: list[str] | None = None, examples
                     f"{dag.dag_id}: expected run {expected.dag_state} with {sorted(Counter(expected.outcomes).items())}, "
                     f"got run {dag_state} with {sorted(got.items())}"
                 )
+        if report_chart:
+            from airflow_provider_messaging.analytics import report as analytics
+
+            result = analytics.from_store(store, None, None)
+            print("\n" + analytics.format_table(result))
+            print(f"chart written to {analytics.render_chart(result, report_chart)}")
     finally:
         stack.stop()
         store.dispose()

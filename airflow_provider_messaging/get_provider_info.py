@@ -16,18 +16,18 @@ _COMMON_CONN_FIELDS: dict[str, Any] = {
     "connect_timeout": {
         "label": "Connect timeout (s)",
         "description": "Seconds to wait for a TCP connection to the vendor (default 5).",
-        "schema": {"type": ["number", "null"], "minimum": 0},
+        "schema": {"type": ["number", "null"], "minimum": 0, "default": 5},
     },
     "timeout": {
         "label": "Read timeout (s)",
         "description": "Seconds to wait for the vendor's answer (default 30). "
         "A send that times out here is reported as an unknown outcome and never re-sent blindly.",
-        "schema": {"type": ["number", "null"], "minimum": 0},
+        "schema": {"type": ["number", "null"], "minimum": 0, "default": 30},
     },
     "max_retries": {
         "label": "Max retries",
         "description": "Retries of connect errors, 429 and 503 (default 3).",
-        "schema": {"type": ["integer", "null"], "minimum": 0, "maximum": 10},
+        "schema": {"type": ["integer", "null"], "minimum": 0, "maximum": 10, "default": 3},
     },
     "rate_limit": {
         "label": "Rate limit (messages/s)",
@@ -66,6 +66,7 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {"integration-name": "Telesign", "python-modules": [f"{_PKG}.operators.telesign"]},
             {"integration-name": "Aerialink", "python-modules": [f"{_PKG}.operators.aerialink"]},
+            {"integration-name": "Telesign", "python-modules": [f"{_PKG}.operators.failover"]},
         ],
         "sensors": [
             {
@@ -73,7 +74,13 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [f"{_PKG}.sensors.delivery", f"{_PKG}.sensors.inbound"],
             }
         ],
-        "triggers": [{"integration-name": "Telesign", "python-modules": [f"{_PKG}.triggers.delivery"]}],
+        "triggers": [
+            {
+                "integration-name": "Telesign",
+                "python-modules": [f"{_PKG}.triggers.delivery", f"{_PKG}.triggers.inbound"],
+            },
+            {"integration-name": "Aerialink", "python-modules": [f"{_PKG}.triggers.inbound_events"]},
+        ],
         "notifications": [
             f"{_PKG}.notifications.messaging.TelesignNotifier",
             f"{_PKG}.notifications.messaging.AerialinkNotifier",

@@ -2,5 +2,5 @@
 # Set up, then run every benchmark and write bench/RESULTS.md (pass --quick for a short run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh --with-postgres
+scripts/setup.sh --with-test-deps
 exec .venv/bin/python bench/run.py "$@"

@@ -19,9 +19,10 @@ from starlette.concurrency import run_in_threadpool
 
 from airflow_provider_messaging import config
 from airflow_provider_messaging.exceptions import PayloadValidationError
-from airflow_provider_messaging.receiver import parsing
+from airflow_provider_messaging.receiver import parsing, report_routes
 from airflow_provider_messaging.receiver.auth import CallbackAuth
 from airflow_provider_messaging.receiver.batching import CommitBatcher
+from airflow_provider_messaging.receiver.views import create_ui_router
 from airflow_provider_messaging.store import DeliveryRecord, MessageStore, StoreError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,9 @@ def create_app(
         except StoreError as exc:
             log.exception("store error")
             return _error(503, type(exc).__name__, **{"Retry-After": "5"})
+        except Exception:  # nothing was committed: the vendor retries; never a 500 with a stack trace
+            log.exception("unexpected error storing a %s %s callback", vendor, kind)
+            return _error(503, "callback could not be stored, retry later", **{"Retry-After": "5"})
 
     def make_route(vendor: str, kind: str) -> Callable[[Request], Awaitable[JSONResponse]]:
         # vendor and kind are bound here, not declared as parameters: FastAPI would read parameters
@@ -150,6 +154,10 @@ def create_app(
                 name=f"{vendor}_{kind}",
                 summary=f"{vendor.title()} {'delivery status' if kind == 'status' else 'inbound message'} callback",
             )
+
+    app.include_router(create_ui_router(get_store))  # the Messages view (/ui), with its own Airflow-JWT auth
+
+    app.include_router(report_routes.report_router(get_store, get_auth))  # GET /report (shared secret)
 
     @app.get("/health")
     async def health() -> JSONResponse:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
+from airflow_provider_messaging.exceptions import FieldError, PayloadValidationError
 from airflow_provider_messaging.models import aerialink, telesign
 from airflow_provider_messaging.models._validation import validate
 from airflow_provider_messaging.models.status import ChannelEvent, aerialink_state, telesign_state
@@ -16,6 +18,60 @@ class DeliveryUpdate:
 
     message_id: str
     events: list[ChannelEvent]
+
+
+# Column widths of the store (store/schema.py). PostgreSQL refuses longer values and NUL characters
+# (SQLite takes both), so a callback the store cannot take is refused here, the same on both
+# databases: ids that do not fit get 400; free text is cleaned instead, so a real message is never lost.
+_ID_LIMITS = {"message_id": 64, "reference_id": 64, "channel": 20}
+_TEXT_LIMITS = {"code": 32, "channel_reference_id": 64, "sender": 320, "recipient": 64, "keyword": 64}
+
+
+def _storable_id(value: str, field: str, model: str, name: str | None = None) -> str:
+    if "\x00" in value or len(value) > _ID_LIMITS[field]:
+        problem = "contains a NUL character" if "\x00" in value else f"is longer than {_ID_LIMITS[field]} characters"
+        name = name or field
+        raise PayloadValidationError(model, [FieldError(name, f"'{name}' {problem}")])
+    return value
+
+
+def _storable_text(value: str | None, field: str | None = None) -> str | None:
+    if value is None:
+        return None
+    value = value.replace("\x00", "")
+    return value[: _TEXT_LIMITS[field]] if field else value
+
+
+def _storable_event(event: ChannelEvent, model: str) -> ChannelEvent:
+    return dataclasses.replace(
+        event,
+        channel=_storable_id(event.channel, "channel", model),
+        code=_storable_text(event.code, "code"),
+        description=_storable_text(event.description),
+        channel_reference_id=_storable_text(event.channel_reference_id, "channel_reference_id"),
+    )
+
+
+def _storable_update(update: DeliveryUpdate, model: str, id_name: str) -> DeliveryUpdate:
+    return DeliveryUpdate(
+        _storable_id(update.message_id, "message_id", model, id_name),
+        [_storable_event(e, model) for e in update.events],
+    )
+
+
+def _storable_inbound(inbound: NewInbound, model: str) -> NewInbound:
+    reference_id = inbound.reference_id
+    return dataclasses.replace(
+        inbound,
+        channel=_storable_id(inbound.channel, "channel", model),
+        sender=_storable_text(inbound.sender, "sender") or "unknown",
+        recipient=_storable_text(inbound.recipient, "recipient"),
+        text=_storable_text(inbound.text),
+        media=tuple(m.replace("\x00", "") for m in inbound.media),
+        keyword=_storable_text(inbound.keyword, "keyword"),
+        postback=_storable_text(inbound.postback),
+        reference_id=None if reference_id is None else _storable_id(reference_id, "reference_id", model),
+    )
 
 
 def telesign_delivery(data: object) -> DeliveryUpdate:
@@ -38,12 +94,12 @@ def telesign_delivery(data: object) -> DeliveryUpdate:
         events.append(
             ChannelEvent(last, telesign_state(top.code), str(top.code), top.description, None, top.updated_at)
         )
-    return DeliveryUpdate(callback.reference_id, events)
+    return _storable_update(DeliveryUpdate(callback.reference_id, events), "DeliveryCallback", "reference_id")
 
 
 def telesign_inbound(data: object) -> NewInbound:
     message = validate(telesign.InboundMessage, data)
-    return NewInbound(
+    inbound = NewInbound(
         channel=message.channel,
         sender=message.sender or "unknown",
         recipient=message.waba_phone_number or message.rcs_sender_id or None,
@@ -55,6 +111,7 @@ def telesign_inbound(data: object) -> NewInbound:
         reference_id=message.reference_id,
         received_at=message.received_at,
     )
+    return _storable_inbound(inbound, "InboundMessage")
 
 
 def aerialink_delivery(data: object) -> DeliveryUpdate:
@@ -67,7 +124,7 @@ def aerialink_delivery(data: object) -> DeliveryUpdate:
         channel_reference_id=None,
         occurred_at=callback.received_at,
     )
-    return DeliveryUpdate(callback.message_guid, [event])
+    return _storable_update(DeliveryUpdate(callback.message_guid, [event]), "DeliveryCallback", "messageGUID")
 
 
 def aerialink_channel(channel: str | None, failover: bool | None) -> str:
@@ -80,7 +137,7 @@ def aerialink_channel(channel: str | None, failover: bool | None) -> str:
 def aerialink_inbound(data: object) -> NewInbound:
     message = validate(aerialink.InboundMessage, data)
     channel = "sms" if (message.message_type or "").upper().startswith("SMS") else "rcs"
-    return NewInbound(
+    inbound = NewInbound(
         channel=channel,
         sender=message.sender or "unknown",
         recipient=message.destination,
@@ -91,3 +148,4 @@ def aerialink_inbound(data: object) -> NewInbound:
         reference_id=message.message_guid,
         received_at=message.received_at,
     )
+    return _storable_inbound(inbound, "InboundMessage")

@@ -8,10 +8,11 @@ from collections.abc import Iterable
 from typing import Any
 
 
-def message_ids_from(value: Any) -> list[str]:
+def message_ids_from(value: Any, *, logical: bool = False) -> list[str]:
     """Accept an id, an operator's XCom record, a list of either, or their rendered string form.
 
-    Records without a message id (recipients skipped for an opt-out, failed sends) are left out.
+    Records without a message id (recipients skipped for an opt-out, failed sends) are left out. With
+    ``logical``, a failover send's record gives its ``logical_id`` (every vendor it tried) instead.
     """
     if value is None:
         return []
@@ -19,13 +20,15 @@ def message_ids_from(value: Any) -> list[str]:
         text = value.strip()
         if text[:1] in "[{":
             try:
-                return message_ids_from(json.loads(text))
+                return message_ids_from(json.loads(text), logical=logical)
             except ValueError:
-                return message_ids_from(ast.literal_eval(text))
+                return message_ids_from(ast.literal_eval(text), logical=logical)
         return [text] if text else []
     if isinstance(value, dict):
         message_id = value.get("message_id")
+        if logical and message_id and value.get("logical_id"):
+            return [str(value["logical_id"])]
         return [str(message_id)] if message_id else []
     if isinstance(value, Iterable):  # lists, tuples, and Airflow's lazy XCom sequence of a mapped task
-        return [m for item in value for m in message_ids_from(item)]
+        return [m for item in value for m in message_ids_from(item, logical=logical)]
     raise TypeError(f"message_id must be an id, a send record or a list of them, not {type(value).__name__}")

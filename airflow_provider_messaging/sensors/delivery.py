@@ -24,7 +24,9 @@ class MessageDeliverySensor(BaseSensorOperator):
     channel failed (skips instead with ``soft_fail``); fails on ``timeout`` with the last known state.
 
     :param message_id: vendor message id, an operator's XCom record, or a list of them from a mapped or
-        bulk send (templated; pass ``send.output`` to get the records as objects).
+        bulk send (templated; pass ``send.output`` to get the records as objects). A
+        :class:`~airflow_provider_messaging.operators.failover.FailoverSendOperator` record (or its
+        ``logical_id``) waits on the logical message: complete as soon as any vendor delivers.
     :param vendor: optional vendor name (informational; ids are unique across vendors).
     :param success_states: states that count as success (default DELIVERED, READ; add SENT where the
         destination gives no receipts).
@@ -89,7 +91,7 @@ class MessageDeliverySensor(BaseSensorOperator):
         return "; ".join(f"{m}: {s.state.value}" for m, s in self._last.items())
 
     def execute(self, context: Context) -> Any:
-        self._ids = message_ids_from(self.message_id)
+        self._ids = message_ids_from(self.message_id, logical=True)
         if not self._ids:
             raise AirflowSkipException("no message to wait for (nothing was sent)")
         self.log.info("Waiting for %d message(s): %s", len(self._ids), ", ".join(self._ids[:10]))
@@ -128,7 +130,7 @@ class MessageDeliverySensor(BaseSensorOperator):
         return self._result(messages)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
-        self._ids = list(event.get("message_ids") or message_ids_from(self.message_id))
+        self._ids = list(event.get("message_ids") or message_ids_from(self.message_id, logical=True))
         messages = list(event.get("messages") or [])
         status = event.get("status")
         if status == "success":

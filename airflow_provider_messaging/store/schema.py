@@ -71,10 +71,14 @@ messages = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime, nullable=True),
+    # 0002: a failover send's vendor messages share the logical (parent) key; ``attempt`` is the step rank
+    Column("logical_key", String(512), nullable=True),
+    Column("attempt", Integer, nullable=True),
     UniqueConstraint("idempotency_key", name="uq_messaging_messages_idempotency_key"),
     UniqueConstraint("vendor", "message_id", name="uq_messaging_messages_vendor_message_id"),
     Index("ix_messaging_messages_message_id", "message_id"),
     Index("ix_messaging_messages_created_at", "created_at"),
+    Index("ix_messaging_messages_logical_key", "logical_key"),
 )
 
 channel_attempts = Table(
@@ -139,4 +143,15 @@ opt_outs = Table(
     Column("keyword", String(64), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("vendor", "recipient", name="uq_messaging_opt_outs_vendor_recipient"),
+)
+
+# 0002: the highest inbound id each asset watcher (InboundMessageEventTrigger) has claimed
+watcher_cursors = Table(
+    "messaging_watcher_cursors",
+    metadata,
+    Column("watcher", String(250), primary_key=True),
+    Column("last_inbound_id", Integer, nullable=False),
+    Column("events", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )

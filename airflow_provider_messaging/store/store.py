@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -40,6 +40,7 @@ from airflow_provider_messaging.store.schema import (
     inbound_messages,
     messages,
     opt_outs,
+    watcher_cursors,
 )
 
 
@@ -283,12 +284,15 @@ class MessageStore:
         run_id: str | None = None,
         map_index: int | None = None,
         resend_unknown: bool = False,
+        logical_key: str | None = None,
+        attempt: int | None = None,
     ) -> Reservation:
         """Record the intent to send before the HTTP call.
 
         A second call with the same key returns the earlier send instead of a new reservation, unless
         the earlier attempt was definitely not sent (REJECTED), or its outcome is unknown and
-        ``resend_unknown`` is set.
+        ``resend_unknown`` is set. ``logical_key``/``attempt`` link the vendor messages of one failover
+        send (see :meth:`logical_history`).
         """
         now = utcnow()
         values = {
@@ -307,6 +311,8 @@ class MessageStore:
             "created_at": now,
             "updated_at": now,
         }
+        if logical_key is not None:
+            values.update(logical_key=logical_key, attempt=attempt)
         with self._write() as connection:
             row = connection.execute(select(messages).where(messages.c.idempotency_key == idempotency_key)).first()
             if row is None:
@@ -544,30 +550,149 @@ class MessageStore:
         return self._status_from_row(row._mapping) if row else None
 
     def get_statuses(self, message_ids: Iterable[str]) -> dict[str, MessageStatus]:
-        """Statuses of many messages in ONE query (the batched read of the delivery trigger)."""
+        """Statuses of many messages in ONE query (the batched read of the delivery trigger).
+
+        An id may also be the logical key of a failover send: it maps to the status of its vendor
+        messages taken together (see :func:`logical_status`).
+        """
         ids = list(dict.fromkeys(message_ids))
         if not ids:
             return {}
+        query = select(messages).where(messages.c.message_id.in_(ids) | messages.c.logical_key.in_(ids))
         with self._read() as connection:
-            rows = connection.execute(select(messages).where(messages.c.message_id.in_(ids))).all()
-        return {row.message_id: self._status_from_row(row._mapping) for row in rows}
+            rows = connection.execute(query).all()
+        return _by_requested_id(ids, rows, self._status_from_row)
 
     def get_settled(self, message_ids: Iterable[str], success_states: Iterable[str]) -> dict[str, MessageStatus]:
         """Of these messages, the ones whose wait is over: complete, or in one of ``success_states``.
 
         ONE query; the database filters, so a poll over 10,000 pending messages returns only the
-        few that changed the outcome (the delivery trigger's hot path).
+        few that changed the outcome (the delivery trigger's hot path). Logical keys of failover sends
+        are resolved too (their few vendor rows are all read, then combined).
         """
         ids = list(dict.fromkeys(message_ids))
         if not ids:
             return {}
+        states = list(success_states)
         query = select(messages).where(
-            messages.c.message_id.in_(ids),
-            (messages.c.complete.is_(True)) | (messages.c.state.in_(list(success_states))),
+            (messages.c.message_id.in_(ids) & ((messages.c.complete.is_(True)) | (messages.c.state.in_(states))))
+            | messages.c.logical_key.in_(ids)
         )
         with self._read() as connection:
             rows = connection.execute(query).all()
-        return {row.message_id: self._status_from_row(row._mapping) for row in rows}
+        found = _by_requested_id(ids, rows, self._status_from_row)
+        return {k: v for k, v in found.items() if v.complete or v.state.value in states}
+
+    def logical_history(self, logical_key: str) -> list[dict[str, Any]]:
+        """Every vendor attempt of one failover send, in the order tried (vendor, key, send status, state, error)."""
+        query = select(messages).where(messages.c.logical_key == logical_key).order_by(messages.c.attempt)
+        with self._read() as connection:
+            rows = connection.execute(query).all()
+        return [
+            {
+                "attempt": r.attempt,
+                "vendor": r.vendor,
+                "idempotency_key": r.idempotency_key,
+                "message_id": r.message_id,
+                "send_status": r.send_status,
+                "state": r.state,
+                "complete": bool(r.complete),
+                "delivered_channel": r.delivered_channel,
+                "channels": list(r.channels or []),
+                "error": r.error,
+                "created_at": r.created_at.isoformat(),
+            }
+            for r in rows
+        ]
+
+    def messages_between(self, since: datetime | None, until: datetime | None) -> list[dict[str, Any]]:
+        """Every message row created in ``[since, until)`` with its attempts (analytics input), oldest first."""
+        query = select(messages).order_by(messages.c.id)
+        if since is not None:
+            query = query.where(messages.c.created_at >= since)
+        if until is not None:
+            query = query.where(messages.c.created_at < until)
+        with self._read() as connection:
+            return [dict(r._mapping) for r in connection.execute(query).all()]
+
+    def inbound_between(self, since: datetime | None, until: datetime | None) -> list[InboundRecord]:
+        """Every inbound message received in ``[since, until)``, oldest first (analytics input)."""
+        query = select(inbound_messages).order_by(inbound_messages.c.id)
+        if since is not None:
+            query = query.where(inbound_messages.c.created_at >= since)
+        if until is not None:
+            query = query.where(inbound_messages.c.created_at < until)
+        with self._read() as connection:
+            return [_inbound_from_row(r._mapping) for r in connection.execute(query).all()]
+
+    # ------------------------------------------------------------------ asset watchers
+    def claim_inbound(
+        self,
+        watcher: str,
+        matches: Callable[[InboundRecord], bool],
+        *,
+        start: str = "latest",
+        batch: int = 200,
+    ) -> tuple[InboundRecord | None, int]:
+        """Advance ``watcher``'s cursor past the next inbound message that ``matches``; return it.
+
+        In ONE transaction under a per-watcher lock: read the cursor (created on first use at the
+        newest inbound id with ``start="latest"``, or 0 with ``"earliest"``), scan up to ``batch``
+        newer messages, and move the cursor to the first match (or past all non-matching ones). A
+        message is therefore claimed by at most one caller, ever: a restarted or duplicated trigger
+        continues after it. Returns ``(record or None, cursor)``.
+        """
+        if start not in ("latest", "earliest"):
+            raise ValueError("start must be 'latest' or 'earliest'")
+        now = utcnow()
+        with self._write() as connection:
+            self._lock(connection, f"watcher:{watcher}")
+            cursor = connection.execute(
+                select(watcher_cursors.c.last_inbound_id).where(watcher_cursors.c.watcher == watcher)
+            ).scalar_one_or_none()
+            if cursor is None:
+                cursor = 0
+                if start == "latest":
+                    cursor = int(
+                        connection.execute(select(func.coalesce(func.max(inbound_messages.c.id), 0))).scalar_one()
+                    )
+                connection.execute(
+                    insert(watcher_cursors).values(
+                        watcher=watcher, last_inbound_id=cursor, events=0, created_at=now, updated_at=now
+                    )
+                )
+                return None, cursor
+            rows = connection.execute(
+                select(inbound_messages)
+                .where(inbound_messages.c.id > cursor)
+                .order_by(inbound_messages.c.id)
+                .limit(batch)
+            ).all()
+            found: InboundRecord | None = None
+            new_cursor = cursor
+            for row in rows:
+                record = _inbound_from_row(row._mapping)
+                new_cursor = record.id
+                if matches(record):
+                    found = record
+                    break
+            if new_cursor != cursor:
+                connection.execute(
+                    update(watcher_cursors)
+                    .where(and_(watcher_cursors.c.watcher == watcher, watcher_cursors.c.last_inbound_id == cursor))
+                    .values(
+                        last_inbound_id=new_cursor,
+                        events=watcher_cursors.c.events + (1 if found else 0),
+                        updated_at=now,
+                    )
+                )
+            return found, new_cursor
+
+    def watcher_cursor(self, watcher: str) -> dict[str, Any] | None:
+        """A watcher's cursor row (``last_inbound_id``, ``events``), or None before its first poll."""
+        with self._read() as connection:
+            row = connection.execute(select(watcher_cursors).where(watcher_cursors.c.watcher == watcher)).first()
+        return dict(row._mapping) if row else None
 
     def list_messages(
         self,
@@ -618,6 +743,7 @@ class MessageStore:
             "callbacks": callbacks,
             "inbound": inbound_messages,
             "opt_outs": opt_outs,
+            "watcher_cursors": watcher_cursors,
         }
         with self._read() as connection:
             return int(connection.execute(select(func.count()).select_from(tables[table])).scalar_one())
@@ -806,3 +932,42 @@ def _inbound_from_row(row: Any) -> InboundRecord:
         received_at=row["received_at"],
         created_at=row["created_at"],
     )
+
+
+def logical_status(children: Sequence[MessageStatus]) -> MessageStatus | None:
+    """The status of a failover send from its vendor messages (in the order tried).
+
+    Only sends a vendor accepted count. Delivered as soon as ANY of them is delivered (that message's
+    status is returned); failed when every accepted one is complete without delivery; else pending.
+    None while no vendor has accepted it.
+    """
+    accepted = [c for c in children if c.message_id]
+    if not accepted:
+        return None
+    delivered = [c for c in accepted if c.delivered]
+    if delivered:
+        return delivered[0]
+    pending = [c for c in accepted if not c.complete]
+    return pending[0] if pending else accepted[-1]
+
+
+def _by_requested_id(
+    ids: Sequence[str], rows: Sequence[Any], to_status: Callable[[Any], MessageStatus]
+) -> dict[str, MessageStatus]:
+    """Rows of a ``message_id IN ids OR logical_key IN ids`` query, keyed by the id that was asked for."""
+    wanted = set(ids)
+    result: dict[str, MessageStatus] = {}
+    groups: dict[str, list[tuple[int, MessageStatus]]] = {}
+    for row in rows:
+        mapping = row._mapping
+        status = to_status(mapping)
+        if mapping["message_id"] in wanted:
+            result[mapping["message_id"]] = status
+        logical = mapping.get("logical_key")
+        if logical in wanted:
+            groups.setdefault(logical, []).append((mapping.get("attempt") or 0, status))
+    for logical, members in groups.items():
+        combined = logical_status([status for _, status in sorted(members, key=lambda m: m[0])])
+        if combined is not None:
+            result[logical] = combined
+    return result

@@ -1,0 +1,1 @@
+"""Delivery analytics over the message store (pure computation in :mod:`.report`)."""

@@ -1,0 +1,264 @@
+"""The *Messages* view: JSON endpoints and one small HTML page, served by the receiver app under ``/ui``.
+
+Inside Airflow the page is at ``/messaging/ui/`` and the plugin links it into the navigation as an
+external view (rendered by Airflow's UI in an iframe). Plugin routes are not behind Airflow's login,
+so every data endpoint authenticates the caller itself, with Airflow's own token check:
+
+* the token is the ``Authorization: Bearer <jwt>`` header (API clients, ``POST /auth/token``) or, for
+  the browser, the ``_token`` cookie that Airflow's login sets (same origin, so the iframe sends it);
+* it is validated by the configured auth manager (``get_user_from_token``: signature, expiry,
+  revocation), exactly as the API server's ``get_user`` does; no token -> 401, a bad one -> 401/403;
+* reading needs the auth manager's ``is_authorized_view(PLUGINS)``; removing an opt-out entry lets
+  the vendor connections message that number again, so it needs the right to edit connections
+  (``is_authorized_connection(PUT)``) and a ``X-Requested-With`` header (a cross-site form or
+  ``fetch`` cannot send it without a CORS preflight that this app never grants).
+
+The HTML page and its script are static and carry no data; the script reads the JSON endpoints.
+Callback routes keep their own authentication (``receiver/auth.py``); nothing here touches them.
+"""
+
+# No ``from __future__ import annotations``: FastAPI must see the route signatures' Annotated
+# dependencies (built inside create_ui_router) as objects, not as strings it cannot resolve.
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time, timedelta, timezone
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+
+from airflow_provider_messaging.models.status import DeliveryState
+from airflow_provider_messaging.store import MessageStore, StoreError
+from airflow_provider_messaging.store.schema import inbound_messages
+
+log = logging.getLogger(__name__)
+
+#: Cookie in which Airflow's login flow stores the JWT (``airflow.api_fastapi.auth.managers.base_auth_manager``).
+COOKIE_NAME = "_token"
+VENDORS = ("telesign", "aerialink")
+_STATIC = {
+    "messages.js": "application/javascript; charset=utf-8",
+    "messages.css": "text/css; charset=utf-8",
+}
+_SECURITY_HEADERS = {
+    # the page and its script only: no inline script, no third-party anything, framed by Airflow only
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; frame-ancestors 'self'; base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+#: ``authenticate(request, write)`` returns the user or raises ``HTTPException`` (401/403).
+Authenticator = Callable[[Request, bool], Awaitable[Any]]
+
+
+def _static_text(name: str) -> str:
+    return resources.files("airflow_provider_messaging.receiver").joinpath("static", name).read_text("utf-8")
+
+
+def _token_from(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()  # an explicit credential wins over the ambient cookie, as in Airflow
+    return request.cookies.get(COOKIE_NAME) or None
+
+
+def _auth_manager() -> Any:
+    """The API server's auth manager; initialized here when the receiver runs alone."""
+    from airflow.api_fastapi.app import get_auth_manager, init_auth_manager
+
+    try:
+        return get_auth_manager()
+    except RuntimeError:  # standalone receiver: not initialized by an API server
+        return init_auth_manager()
+
+
+async def airflow_user(request: Request, write: bool) -> Any:
+    """Authenticate the request with Airflow's JWT and authorize it; raise 401/403 otherwise."""
+    token = _token_from(request)
+    if not token:
+        raise HTTPException(401, "Not authenticated: log in to Airflow", headers={"WWW-Authenticate": "Bearer"})
+    try:
+        from airflow.api_fastapi.auth.managers.models.resource_details import AccessView
+        from airflow.api_fastapi.core_api.security import resolve_user_from_token
+
+        manager = _auth_manager()
+        user = await resolve_user_from_token(token)  # signature, expiry, revocation: Airflow's own check
+    except HTTPException as exc:
+        raise HTTPException(401 if exc.status_code == 401 else 403, str(exc.detail)) from None
+    except Exception as exc:  # a misconfigured auth manager must not open the door
+        log.warning("messages view: token check failed: %s", type(exc).__name__)
+        raise HTTPException(403, "Invalid token") from None
+    allowed = manager.is_authorized_view(access_view=AccessView.PLUGINS, user=user)
+    if allowed and write:
+        allowed = manager.is_authorized_connection(method="PUT", user=user)
+    if not allowed:
+        raise HTTPException(403, "Forbidden")
+    return user
+
+
+def _parse_time(value: str | None, *, end: bool = False) -> datetime | None:
+    """An ISO date (``2026-01-31``: the whole day) or datetime; naive values are UTC."""
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            moment = datetime.combine(day + timedelta(days=1) if end else day, time(), tzinfo=timezone.utc)
+        else:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise HTTPException(400, f"not an ISO date or datetime: {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _vendor(value: str | None) -> str | None:
+    if value and value not in VENDORS:
+        raise HTTPException(400, f"vendor must be one of {', '.join(VENDORS)}")
+    return value or None
+
+
+def _latest_inbound(store: MessageStore, vendor: str | None, sender: str | None, limit: int) -> list[dict[str, Any]]:
+    """Inbound messages, newest first (the store's ``find_inbound`` reads oldest first, for sensors)."""
+    from airflow_provider_messaging.models.status import normalize_recipient
+
+    query = select(inbound_messages).order_by(inbound_messages.c.id.desc()).limit(limit)
+    if vendor:
+        query = query.where(inbound_messages.c.vendor == vendor)
+    if sender:
+        query = query.where(inbound_messages.c.sender == normalize_recipient(sender))
+    with store.read_engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return [
+        {
+            "id": r.id,
+            "vendor": r.vendor,
+            "channel": r.channel,
+            "sender": r.sender,
+            "recipient": r.recipient,
+            "text": r.text,
+            "media": list(r.media or []),
+            "action": r.action,
+            "keyword": r.keyword,
+            "postback": r.postback,
+            "reference_id": r.reference_id,
+            "received_at": r.received_at.isoformat() if r.received_at else None,
+        }
+        for r in rows
+    ]
+
+
+def _message_detail(store: MessageStore, message_id: str, vendor: str | None) -> dict[str, Any] | None:
+    status = store.get_status(message_id, vendor)
+    if status is None:
+        return None
+    history = [c for c in store.callbacks_for(status.message_id) if c["vendor"] == status.vendor]
+    replies = _latest_inbound(store, status.vendor, status.recipient, 20) if status.recipient else []
+    return {"message": status.to_dict(), "callbacks": history, "inbound": replies}
+
+
+def create_ui_router(get_store: Callable[[], MessageStore], authenticate: Authenticator | None = None) -> APIRouter:
+    """Routes of the Messages view (``/ui/...``), reading ``get_store()``; ``authenticate`` defaults to Airflow's."""
+    check = authenticate or airflow_user
+    router = APIRouter(prefix="/ui", tags=["messages view"])
+
+    async def reader(request: Request) -> Any:
+        return await check(request, False)
+
+    async def writer(request: Request) -> Any:
+        if request.headers.get("x-requested-with", "").lower() != "xmlhttprequest":
+            raise HTTPException(403, "missing X-Requested-With header")
+        return await check(request, True)
+
+    Reader = Annotated[Any, Depends(reader)]
+    Writer = Annotated[Any, Depends(writer)]
+
+    async def in_thread(fn: Callable[[], Any]) -> Any:
+        try:
+            return await run_in_threadpool(fn)
+        except (StoreError, SQLAlchemyError) as exc:
+            raise HTTPException(503, f"message store unavailable: {type(exc).__name__}") from None
+
+    @router.get("", include_in_schema=False)
+    async def page_redirect() -> RedirectResponse:
+        return RedirectResponse("ui/", status_code=307)  # relative: right behind any prefix or proxy
+
+    @router.get("/", include_in_schema=False)
+    async def page() -> Response:
+        return Response(_static_text("messages.html"), media_type="text/html; charset=utf-8", headers=_SECURITY_HEADERS)
+
+    @router.get("/static/{name}", include_in_schema=False)
+    async def static(name: str) -> Response:
+        if name not in _STATIC:
+            raise HTTPException(404, "not found")
+        return Response(_static_text(name), media_type=_STATIC[name], headers=_SECURITY_HEADERS)
+
+    @router.get("/api/me")
+    async def me(user: Reader) -> dict[str, Any]:
+        name = getattr(user, "get_name", None)
+        return {"user": name() if callable(name) else str(user)}
+
+    @router.get("/api/messages")
+    async def list_messages(
+        user: Reader,
+        vendor: str | None = None,
+        state: str | None = None,
+        dag_id: str | None = None,
+        since: Annotated[str | None, Query(description="ISO date or datetime (from)")] = None,
+        until: Annotated[str | None, Query(description="ISO date (inclusive) or datetime (exclusive)")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> dict[str, Any]:
+        if state and state not in DeliveryState.__members__:
+            raise HTTPException(400, f"state must be one of {', '.join(DeliveryState.__members__)}")
+        filters: dict[str, Any] = {
+            "vendor": _vendor(vendor),
+            "state": state or None,
+            "dag_id": dag_id or None,
+            "since": _parse_time(since),
+            "until": _parse_time(until, end=True),
+            "limit": limit,
+        }
+        statuses = await in_thread(lambda: get_store().list_messages(**filters))
+        return {"messages": [s.to_dict() for s in statuses], "states": list(DeliveryState.__members__)}
+
+    @router.get("/api/messages/{message_id}")
+    async def message_detail(user: Reader, message_id: str, vendor: str | None = None) -> dict[str, Any]:
+        chosen = _vendor(vendor)
+        detail = await in_thread(lambda: _message_detail(get_store(), message_id, chosen))
+        if detail is None:
+            raise HTTPException(404, "unknown message")
+        return detail  # type: ignore[no-any-return]
+
+    @router.get("/api/inbound")
+    async def inbound(
+        user: Reader,
+        vendor: str | None = None,
+        sender: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> dict[str, Any]:
+        chosen = _vendor(vendor)
+        rows = await in_thread(lambda: _latest_inbound(get_store(), chosen, sender or None, limit))
+        return {"inbound": rows}
+
+    @router.get("/api/optouts")
+    async def optouts(user: Reader, vendor: str | None = None) -> dict[str, Any]:
+        chosen = _vendor(vendor)
+        return {"optouts": await in_thread(lambda: get_store().list_opt_outs(chosen))}
+
+    @router.delete("/api/optouts/{vendor}/{recipient}")
+    async def remove_optout(user: Writer, vendor: str, recipient: str) -> JSONResponse:
+        chosen = _vendor(vendor) or ""
+        removed = await in_thread(lambda: get_store().remove_opt_out(chosen, recipient))
+        if not removed:
+            raise HTTPException(404, "not on the opt-out list")
+        name = getattr(user, "get_name", None)
+        log.info("opt-out removed: %s %s by %s", vendor, recipient, name() if callable(name) else user)
+        return JSONResponse({"status": "ok", "vendor": vendor, "recipient": recipient, "removed": True})
+
+    return router

@@ -1,0 +1,216 @@
+"""Event-driven DAG runs from customer replies, with a REAL ``airflow triggerer`` and ``airflow scheduler``.
+
+What runs: a fresh AIRFLOW_HOME (SQLite metadata, LocalExecutor, parallelism 2) holding only
+``tests/dags/ev_inbound.py``; ``airflow dags reserialize`` stores the DAG and creates the asset
+watcher's Trigger row (what the dag-processor does); then ``airflow triggerer`` and ``airflow
+scheduler`` run as subprocesses. Inbound messages go sandbox -> receiver -> message store
+(``local_stack.inject_inbound``); the triggerer's InboundMessageEventTrigger claims them, Airflow turns
+each event into an AssetEvent and the scheduler into an asset-triggered DAG run whose task runs on the
+LocalExecutor. The triggerer is then stopped (SIGTERM) and started again. Everything is bounded in
+time and every process is stopped by its own pid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.http_server import free_port
+
+DAG_FILE = Path(__file__).resolve().parent.parent / "dags" / "ev_inbound.py"
+DAG_ID = "ev_on_yes_reply"
+WATCHER = "ev_yes_replies"
+AIRFLOW = [sys.executable, "-m", "airflow"]
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.5) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class Airflow:
+    """A throwaway Airflow installation and its component processes."""
+
+    def __init__(self, home: Path, store_url: str, run_log: Path):
+        self.home = home
+        dags = home / "dags"
+        dags.mkdir(parents=True)
+        shutil.copy(DAG_FILE, dags / DAG_FILE.name)
+        self.env = {
+            **os.environ,
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": "2",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+            "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "AIRFLOW__MESSAGING__STORE_URL": store_url,
+            "EV_RUN_LOG": str(run_log),
+        }
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        # LocalExecutor workers reach the task runtime through the API server's execution API
+        self.api_port = free_port()
+        self.env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"http://127.0.0.1:{self.api_port}/execution/"
+        self.env["AIRFLOW__API_AUTH__JWT_SECRET"] = secrets.token_urlsafe(32)
+
+    def cli(self, *args: str, timeout: float = 180) -> None:
+        result = subprocess.run([*AIRFLOW, *args], env=self.env, capture_output=True, timeout=timeout)
+        assert result.returncode == 0, result.stderr.decode()[-3000:]
+
+    def start(self, component: str) -> None:
+        log = open(self.home / f"{component}.log", "ab")  # noqa: SIM115 - closed with the process
+        args = ["api-server", "-H", "127.0.0.1", "-p", str(self.api_port)] if component == "api-server" else [component]
+        self.procs[component] = subprocess.Popen(
+            [*AIRFLOW, *args], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def stop(self, component: str, timeout: float = 30) -> None:
+        proc = self.procs.pop(component, None)
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, signal.SIGTERM)  # the component and the workers it started, by its own group id
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for component in list(self.procs):
+            self.stop(component)
+
+    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(self.home / "airflow.db", timeout=10) as db:
+            return db.execute(sql, params).fetchall()
+
+    def asset_events(self) -> list[dict[str, Any]]:
+        return [json.loads(extra) for (extra,) in self.query("SELECT extra FROM asset_event ORDER BY id")]
+
+    def runs(self) -> list[tuple[str, str]]:
+        return [
+            (run_id, state)
+            for run_id, state in self.query(
+                "SELECT run_id, state FROM dag_run WHERE dag_id = ? AND run_type = 'asset_triggered' ORDER BY id",
+                DAG_ID,
+            )
+        ]
+
+    def events_of_runs(self) -> list[list[int]]:
+        """Inbound ids of the asset events each asset-triggered run consumed."""
+        rows = self.query(
+            "SELECT r.id, e.extra FROM dag_run r JOIN dagrun_asset_event d ON d.dag_run_id = r.id "
+            "JOIN asset_event e ON e.id = d.event_id WHERE r.dag_id = ? ORDER BY r.id, e.id",
+            DAG_ID,
+        )
+        runs: dict[int, list[int]] = {}
+        for run, extra in rows:
+            runs.setdefault(run, []).append(json.loads(extra)["payload"]["inbound_id"])
+        return list(runs.values())
+
+    def watcher_triggerer(self) -> int | None:
+        rows = self.query(
+            "SELECT t.triggerer_id FROM trigger t JOIN asset_watcher w ON w.trigger_id = t.id WHERE w.name = ?",
+            WATCHER,
+        )
+        return rows[0][0] if rows else None
+
+
+@pytest.fixture
+def airflow(tmp_path: Path, sqlite_store: Any, airflow_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Airflow]:
+    instance = Airflow(tmp_path / "home", sqlite_store.url, tmp_path / "runs.jsonl")
+    try:
+        yield instance
+    finally:
+        instance.stop_all()
+
+
+@pytest.fixture
+def stack(sqlite_store: Any, airflow_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    from airflow_provider_messaging import config
+    from airflow_provider_messaging.localstack import LocalStack
+
+    local = LocalStack(sqlite_store).start()
+    config.reset_stores()
+    try:
+        yield local
+    finally:
+        local.stop()
+        config.reset_stores()
+
+
+@pytest.mark.timeout(420)
+def test_one_run_per_matching_reply_and_none_after_a_triggerer_restart(airflow: Airflow, stack: Any, tmp_path: Path):
+    store = stack.store
+    airflow.cli("db", "migrate")
+    airflow.cli("dags", "reserialize")
+    assert airflow.query("SELECT name FROM asset_watcher") == [(WATCHER,)]
+    airflow.start("api-server")
+    airflow.start("triggerer")
+    airflow.start("scheduler")
+    # the watcher's first poll creates its cursor ("latest": only messages stored from now on)
+    wait_for(lambda: store.watcher_cursor(WATCHER), 120, "the triggerer to start the watcher")
+
+    def reply(text: str, vendor: str = "aerialink", channel: str = "rcs", phone: str = "15559876541") -> None:
+        before = store.count("inbound")
+        stack.inject_inbound(vendor=vendor, channel=channel, phone_number=phone, text=text)
+        wait_for(lambda: store.count("inbound") == before + 1, 20, "the receiver to store the reply")
+
+    # non-matching: other vendor, other channel, other text
+    reply("yes", vendor="telesign")
+    reply("yes", channel="sms")
+    reply("no thanks")
+    # matching, one at a time: each must start its own run
+    reply("Yes please")
+    wait_for(lambda: len(airflow.runs()) == 1, 90, "the first asset-triggered run")
+    reply("YES")
+    wait_for(lambda: len(airflow.runs()) == 2, 90, "the second asset-triggered run")
+
+    matching = [
+        r.id for r in store.find_inbound(vendor="aerialink") if r.channel == "rcs" and r.text.lower().startswith("yes")
+    ]
+    assert len(matching) == 2
+    assert [e["payload"]["inbound_id"] for e in airflow.asset_events()] == matching
+    assert airflow.events_of_runs() == [[matching[0]], [matching[1]]]
+    wait_for(lambda: all(state == "success" for _, state in airflow.runs()), 120, "the runs' tasks to finish")
+    assert [json.loads(line)["inbound_ids"] for line in (tmp_path / "runs.jsonl").read_text().splitlines()] == [
+        [matching[0]],
+        [matching[1]],
+    ]
+
+    # restart the triggerer: the restarted watcher must not fire again for the claimed replies
+    first_job = airflow.watcher_triggerer()
+    airflow.stop("triggerer")
+    airflow.start("triggerer")
+    wait_for(
+        lambda: airflow.watcher_triggerer() not in (None, first_job), 120, "the restarted triggerer to take the watcher"
+    )
+    time.sleep(6)  # a dozen poll intervals of the restarted watcher
+    assert len(airflow.asset_events()) == 2
+    assert len(airflow.runs()) == 2
+
+    # ... and it still fires for a new reply, once
+    reply("yes")
+    wait_for(lambda: len(airflow.runs()) == 3, 90, "a run for the reply after the restart")
+    time.sleep(3)
+    assert len(airflow.asset_events()) == 3 and len(airflow.runs()) == 3
+    assert store.watcher_cursor(WATCHER)["events"] == 3

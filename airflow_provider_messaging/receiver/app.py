@@ -66,6 +66,12 @@ def _decode_json_object(raw: bytes) -> tuple[dict[str, Any], str]:
         raise _Reject(400, f"body is not valid UTF-8 JSON: {type(exc).__name__}") from exc
     if not isinstance(data, dict):
         raise _Reject(400, "body must be a JSON object")
+    if "\\ud" in text.lower():
+        # JSON escapes may encode a lone UTF-16 surrogate, which no database can store as text
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise _Reject(400, "body contains an unpaired UTF-16 surrogate escape") from exc
     return data, text
 
 

@@ -63,7 +63,10 @@ BAD_BODIES: dict[str, tuple[str, bytes | dict[str, Any] | list[Any]]] = {
     "aerialink-status-array": ("/aerialink/status", [{"messageGUID": "g", "status": "SUCCESS"}]),
     "aerialink-inbound-not-json": ("/aerialink/inbound", b"STOP"),
     # a lone UTF-16 surrogate escape parses as JSON but cannot be stored as text (found by the fuzz suite)
-    "lone-surrogate-escape": ("/aerialink/status", b'{"messageGUID": "g-1", "status": "SUCCESS", "channel": "\\ud800"}'),
+    "lone-surrogate-escape": (
+        "/aerialink/status",
+        b'{"messageGUID": "g-1", "status": "SUCCESS", "channel": "\\ud800"}',
+    ),
 }
 
 

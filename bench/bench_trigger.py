@@ -139,7 +139,13 @@ def _naive(url: str, ids: list[str], interval: float, seconds: float) -> dict[st
     cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
     store.dispose()
     polls = wall / interval
-    return {"queries_per_interval": reads / polls, "cpu_per_interval_ms": 1000 * cpu / polls}
+    # The baseline cannot keep its schedule (every read needs a worker thread), so what one query per
+    # trigger per interval would cost is its CPU per query times the number of triggers.
+    return {
+        "queries_per_interval": reads / polls,
+        "cpu_per_interval_ms": 1000 * cpu / polls,
+        "cpu_per_scheduled_interval_ms": 1000 * cpu / reads * len(ids),
+    }
 
 
 def run(quick: bool = False) -> str:
@@ -149,7 +155,8 @@ def run(quick: bool = False) -> str:
         ids = _seed(url, count)
         naive = _naive(url, ids, interval, seconds=5.0)
         batched = _batched(url, ids, interval, rate)
-    cpu_ratio = naive["cpu_per_interval_ms"] / max(batched["cpu_per_interval_ms"], 1e-9)
+    cpu_ratio = naive["cpu_per_scheduled_interval_ms"] / max(batched["cpu_per_interval_ms"], 1e-9)
+    measured_ratio = naive["cpu_per_interval_ms"] / max(batched["cpu_per_interval_ms"], 1e-9)
     ok = (
         batched["queries_per_interval"] <= 1.5
         and batched["p99_delay_s"] <= interval + 1.0
@@ -167,13 +174,18 @@ def run(quick: bool = False) -> str:
             "|---|---:|---:|---:|---:|",
             f"| batched (MessageDeliveryTrigger) | {batched['queries_per_interval']:.2f} | "
             f"{batched['cpu_per_interval_ms']:.1f} ms | {batched['p50_delay_s']:.2f} s | {batched['p99_delay_s']:.2f} s |",
-            f"| baseline: one query per trigger | {naive['queries_per_interval']:,.0f} | "
+            f"| baseline: one query per trigger, as measured | {naive['queries_per_interval']:,.0f} | "
             f"{naive['cpu_per_interval_ms']:.1f} ms | | |",
+            f"| baseline: one query per trigger, on schedule ({count:,} queries) | {count:,} | "
+            f"{naive['cpu_per_scheduled_interval_ms']:,.0f} ms | | |",
             "",
-            f"CPU ratio baseline/batched: **{cpu_ratio:.0f}x** (target >= 20x); all {int(batched['fired']):,} triggers "
-            f"fired; p99 delay target <= {interval + 1:.0f} s. Target met: **{'yes' if ok else 'NO'}**.",
-            "The baseline cannot even keep its schedule: it manages the query count shown per interval, not one per "
-            "trigger, because every read needs a worker thread.",
+            f"The baseline cannot keep its schedule on this machine: it manages "
+            f"{naive['queries_per_interval']:,.0f} of the {count:,} reads per interval, CPU-bound on one core "
+            f"(measured ratio {measured_ratio:.0f}x). Its cost on schedule is its CPU per read times {count:,}. "
+            f"CPU ratio baseline (on schedule)/batched: **{cpu_ratio:.0f}x** (target >= 20x); all "
+            f"{int(batched['fired']):,} triggers fired; p99 delay target <= {interval + 1:.0f} s. "
+            f"Target met: **{'yes' if ok else 'NO'}**. Most of the batched CPU is the per-completion work "
+            f"(building {rate:,.0f} finished statuses and events per second), not the poll.",
         ]
     )
 

@@ -29,6 +29,11 @@ def create_store_engine(url: str, *, writer: bool = True, **kwargs: Any) -> Engi
     url = normalize_url(url)
     if not is_sqlite(url):
         options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+        if make_url(url).get_driver_name() == "psycopg":
+            # psycopg prepares a statement after 5 runs and PostgreSQL may then keep a generic plan made
+            # while a table was still empty (a sequential scan) for the life of the connection; planning
+            # each time uses the table's current size.
+            options["connect_args"] = {"prepare_threshold": None}
         options.update(kwargs)
         return create_engine(url, **options)
 

@@ -8,6 +8,7 @@ repeated call returns without sending again.
 from __future__ import annotations
 
 import asyncio
+from abc import abstractmethod
 from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
@@ -42,11 +43,11 @@ class _MessagingNotifier(BaseNotifier):
         self.text = text
         self.idempotent = idempotent
 
-    def _recipient(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def _recipient(self) -> str: ...
 
-    def _send(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def _send(self) -> str: ...
 
     def _channels(self) -> list[str]:
         return ["sms"]

@@ -7,6 +7,7 @@ Choices, cards and failovers may be given as models or as dicts in the vendor's 
 from __future__ import annotations
 
 import copy
+from abc import abstractmethod
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -72,9 +73,9 @@ class _AerialinkOperator(MessagingSendOperator):
     def rate_limit(self) -> float | None:
         return self.hook.rate_limit
 
+    @abstractmethod
     def content(self) -> dict[str, Any]:
         """The message-type specific fields, in the vendor's camelCase."""
-        raise NotImplementedError
 
     def build_payload(self, recipient: str | None = None) -> AerialinkMessage:
         body: dict[str, Any] = {

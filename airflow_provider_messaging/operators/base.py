@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+from abc import abstractmethod
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
@@ -98,19 +99,19 @@ class MessagingSendOperator(BaseOperator):
         self.fail_on_any_failure = fail_on_any_failure
 
     # ---- what a vendor operator provides
+    @abstractmethod
     def build_payload(self, recipient: str | None = None) -> BaseModel:
         """The validated vendor payload, for ``recipient`` in bulk mode (raises PayloadValidationError)."""
-        raise NotImplementedError
 
-    def recipient_of(self, payload: BaseModel) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def recipient_of(self, payload: BaseModel) -> str: ...
 
-    def cascade_of(self, payload: BaseModel) -> list[str]:
-        raise NotImplementedError
+    @abstractmethod
+    def cascade_of(self, payload: BaseModel) -> list[str]: ...
 
+    @abstractmethod
     def send_payload(self, payload: BaseModel) -> str:
         """Send through the hook; return the vendor message id."""
-        raise NotImplementedError
 
     @property
     def rate_limit(self) -> float | None:

@@ -7,6 +7,7 @@ in bulk mode (``recipients=[...]``) a list of them.
 from __future__ import annotations
 
 import copy
+from abc import abstractmethod
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -126,8 +127,8 @@ class _FirstChannelWithSmsFallback(TelesignSendOperator):
         self.sms_fallback_text = sms_fallback_text
         self.fallback_time = fallback_time
 
-    def parameters(self) -> dict[str, Any]:
-        raise NotImplementedError
+    @abstractmethod
+    def parameters(self) -> dict[str, Any]: ...
 
     def request_body(self) -> dict[str, Any]:
         first: dict[str, Any] = {"channel": self.first_channel}

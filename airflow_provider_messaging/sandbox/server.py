@@ -27,6 +27,7 @@ It serves in the foreground until SIGINT or SIGTERM and returns 0.
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 import signal
 import socket
@@ -47,6 +48,7 @@ from .context import SandboxContext
 from .state import SandboxState
 
 DEFAULT_CLI_PORT = 8765
+log = logging.getLogger(__name__)
 _TOKEN = re.compile(r"(token=)[^&]+")
 
 
@@ -232,20 +234,17 @@ def serve(config: SandboxConfig, stop: threading.Event | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        print(f"Messaging sandbox listening on {server.url}", flush=True)
-        print(
-            f"  Telesign:  POST {server.url}/v1/omnichannel  (Basic {config.telesign_customer_id}:<api key>)",
-            flush=True,
-        )
-        print(f"  Aerialink: POST {server.url}/v5/messages  (Basic {config.aerialink_username}:<password>)", flush=True)
+        log.info("Messaging sandbox listening on %s", server.url)
+        log.info("  Telesign:  POST %s/v1/omnichannel  (Basic %s:<api key>)", server.url, config.telesign_customer_id)
+        log.info("  Aerialink: POST %s/v5/messages  (Basic %s:<password>)", server.url, config.aerialink_username)
         for label, url in (
             ("Telesign status", config.telesign_status_url),
             ("Telesign inbound", config.telesign_inbound_url),
             ("Aerialink status", config.aerialink_status_url),
             ("Aerialink inbound", config.aerialink_inbound_url),
         ):
-            print(f"  {label} callbacks -> {_masked(url)}", flush=True)
-        print("  Outcome = last digit of the recipient; see GET /sandbox/health. Ctrl+C to stop.", flush=True)
+            log.info("  %s callbacks -> %s", label, _masked(url))
+        log.info("  Outcome = last digit of the recipient; see GET /sandbox/health. Ctrl+C to stop.")
         while not stop.wait(0.5):
             pass
     finally:
@@ -256,6 +255,8 @@ def serve(config: SandboxConfig, stop: threading.Event | None = None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if not logging.getLogger().handlers:  # run as a command: show the start-up banner on stderr
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
     return serve(config_from_args(argv))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import socket
 import threading
 import time
@@ -244,17 +245,21 @@ def test_cli_arguments_build_the_config() -> None:
         main(["--telesign-api-key", "not base64!"])
 
 
-def test_serve_runs_until_told_to_stop(capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_runs_until_told_to_stop(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="airflow_provider_messaging.sandbox.server")
     stop = threading.Event()
     result: list[int] = []
     thread = threading.Thread(target=lambda: result.append(serve(SandboxConfig(port=0), stop)))
     thread.start()
     deadline = time.monotonic() + 5
-    while "listening on" not in capsys.readouterr().out and time.monotonic() < deadline:
+    while "listening on" not in caplog.text and time.monotonic() < deadline:
         time.sleep(0.05)
     stop.set()
     thread.join(5)
+    assert "Messaging sandbox listening on http://127.0.0.1:" in caplog.text
+    assert "api key" in caplog.text and "sandbox-secret" not in caplog.text  # the banner never shows secrets
     assert result == [0]
+    assert not thread.is_alive()
 
 
 class socket_free_port:  # a context manager, named like a function

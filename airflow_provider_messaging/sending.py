@@ -250,15 +250,17 @@ class SendLedger:
             result.state = self._complete([(request.key, result.message_id)])[request.key]
         return result
 
-    def _call(self, request: SendRequest, limiter: Limiter | None) -> SendResult:
-        """The vendor call of a reserved key. Failures are recorded here; success is completed by the caller."""
+    def _call(self, request: SendRequest, limiter: Limiter | None, *, record_failure: bool = True) -> SendResult:
+        """The vendor call of a reserved key. Failures are recorded here (unless the caller records them);
+        success is completed by the caller, which may batch completions."""
         try:
             if limiter is not None:
                 limiter.acquire()
             message_id = request.send()
         except BaseException as error:
             classified = classify(error)
-            self._fail([(request.key, describe(error), classified.outcome is Outcome.UNKNOWN)])
+            if record_failure or not isinstance(error, Exception):
+                self._fail([(request.key, describe(error), classified.outcome is Outcome.UNKNOWN)])
             if not isinstance(error, Exception):
                 raise  # interrupted (SIGTERM, KeyboardInterrupt): recorded as unknown, then let it end the task
             text = _FAILURE_TEXT[classified.outcome].format(vendor=request.vendor, error=describe(error))
@@ -400,8 +402,11 @@ class SendLedger:
                 if self.store.is_opted_out(step.vendor, step.recipient):
                     return self._skipped(step, key=logical_key)
         transient = False
-        results: list[SendResult] = []
+        failed: list[SendResult] = []
+        previous: tuple[str, str, bool] | None = None
         for index, step in enumerate(steps):
+            # Reserving the next step and recording the previous step's refusal is one transaction: the
+            # chain holds a RESERVED step from start to end, so no other try starts a second chain.
             reservation = self.store.reserve_send(
                 idempotency_key=step.key,
                 vendor=step.vendor,
@@ -415,21 +420,29 @@ class SendLedger:
                 lease_seconds=self.lease_seconds,
                 logical_key=logical_key,
                 attempt=index,
+                after_failure=previous,
             )
             if not reservation.send:
                 return self._with_history(self._not_reserved(step, reservation), logical_key)
-            result = self._call(step, None)
+            result = self._call(step, None, record_failure=False)
             if result.outcome is Outcome.ACCEPTED:
                 assert result.message_id is not None
                 result.state = self._complete([(step.key, result.message_id)])[step.key]
                 return self._with_history(result, logical_key)
-            if result.outcome is Outcome.UNKNOWN or result.kind not in failover_on:
-                return self._with_history(result, logical_key)
+            failure = (step.key, result.error or "", result.outcome is Outcome.UNKNOWN)
+            if result.outcome is Outcome.UNKNOWN or result.kind not in failover_on or index == len(steps) - 1:
+                self._fail([failure])
+                if result.outcome is Outcome.UNKNOWN or result.kind not in failover_on:
+                    return self._with_history(result, logical_key)
+            previous = failure
             transient = transient or result.outcome is Outcome.TRANSIENT
-            results.append(result)
-            self.log.warning("%s did not take %s (%s); trying the next vendor", step.vendor, logical_key, result.error)
-        last = results[-1]
-        lines = "\n".join(f"  {i}. {r.vendor}: {r.error}" for i, r in enumerate(results))
+            failed.append(result)
+            if index < len(steps) - 1:
+                self.log.warning(
+                    "%s did not take %s (%s); trying the next vendor", step.vendor, logical_key, result.error
+                )
+        last = failed[-1]
+        lines = "\n".join(f"  {i}. {r.vendor}: {r.error}" for i, r in enumerate(failed))
         summary = self._result(
             steps[0],
             Outcome.TRANSIENT if transient else Outcome.REJECTED,

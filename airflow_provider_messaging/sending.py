@@ -268,11 +268,25 @@ class SendLedger:
         return self._result(request, Outcome.ACCEPTED, message_id=str(message_id))
 
     def _complete(self, completions: Sequence[tuple[str, str]]) -> dict[str, str]:
-        """Record vendor ids. The message was sent: a store hiccup must not lose that, so retry briefly."""
+        """Record vendor ids. The messages were sent: a store hiccup must not lose that, so retry briefly;
+        a batch the database refuses (a vendor id seen before) is recorded key by key, so one bad key
+        cannot leave the whole batch leased."""
+        from sqlalchemy.exc import IntegrityError
+
         for attempt in range(3):
             try:
                 statuses = self.store.complete_many(completions)
                 return {key: status.state.value for key, status in statuses.items()}
+            except IntegrityError:
+                if len(completions) == 1:
+                    raise
+                states: dict[str, str] = {}
+                for completion in completions:
+                    try:
+                        states.update(self._complete([completion]))
+                    except Exception:
+                        self.log.exception("Sent %s as %s, but the store refused to record it", *completion)
+                return states
             except Exception:
                 if attempt == 2:
                     sent = ", ".join(f"{key} -> {mid}" for key, mid in completions[:5])

@@ -69,10 +69,16 @@ class Outcome(str, Enum):
     UNKNOWN = "unknown"
     IN_FLIGHT = "in_flight"
     SKIPPED = "skipped"
+    DUPLICATE = "duplicate"  # the same key came twice in one bulk send: sent once
 
     @property
     def sent(self) -> bool:
         return self in (Outcome.ACCEPTED, Outcome.ALREADY_SENT)
+
+    @property
+    def failed(self) -> bool:
+        """Not sent, and not on purpose (an opt-out or a repeated recipient is no failure)."""
+        return not self.sent and self not in (Outcome.SKIPPED, Outcome.DUPLICATE)
 
 
 class FailureKind(str, Enum):
@@ -149,6 +155,7 @@ class SendRequest:
     channels: tuple[str, ...]
     send: Callable[[], str]
     origin: Origin = field(default_factory=Origin)
+    campaign_id: str | None = None
 
 
 @dataclass
@@ -181,6 +188,9 @@ class SendResult:
             "channels": list(self.channels),
             "error": self.error,
         }
+
+
+_RECORD_STATUS = {Outcome.SKIPPED: "SKIPPED_OPT_OUT", Outcome.DUPLICATE: "DUPLICATE"}
 
 
 class Limiter(Protocol):
@@ -309,15 +319,22 @@ class SendLedger:
         *,
         concurrency: int = 8,
         limiter: Limiter | None = None,
-        chunk_size: int = 200,
+        chunk_size: int | None = None,
     ) -> Iterator[SendResult]:
         """Send many messages with bounded concurrency and memory; yields one result per request.
 
-        Requests are consumed lazily, ``chunk_size`` at a time: one transaction reserves a chunk, the
-        vendor calls run on ``concurrency`` threads, and completions are written in batches - a few
-        commits per chunk instead of two per message. At most two chunks are in flight at once.
+        Requests are consumed lazily, ``chunk_size`` at a time (default twice the concurrency, 16 to
+        200): one transaction reserves a chunk, the vendor calls run on ``concurrency`` threads, and
+        completions are written in batches - a few commits per chunk instead of two per message. At
+        most two chunks are reserved and unsent, and half a chunk sent and unrecorded, at any moment:
+        that bounds what a crash leaves leased (2.5 chunks, perhaps sent), which a retry reports as in
+        flight / unknown instead of guessing.
         """
         from airflow_provider_messaging.store import SendIntent
+
+        chunk_size = chunk_size or min(200, max(16, 2 * concurrency))
+        # Sent but not yet recorded is what a crash leaves leased: flush completions every half chunk.
+        flush_at = max(8, chunk_size // 2)
 
         iterator = iter(requests)
         pending: deque[tuple[SendRequest, Future[SendResult]]] = deque()
@@ -329,10 +346,14 @@ class SendLedger:
                     send_now: list[SendRequest] = []
                     opted_out = self._opted_out(chunk)
                     intents = []
+                    keys: set[str] = set()
                     for request in chunk:
                         if (request.vendor, request.recipient) in opted_out:
                             yield self._skipped(request)
+                        elif request.key in keys:
+                            yield self._result(request, Outcome.DUPLICATE, error="listed twice; sent once")
                         else:
+                            keys.add(request.key)
                             intents.append(request)
                     reservations = self.store.reserve_many(
                         [
@@ -345,6 +366,7 @@ class SendLedger:
                                 r.origin.task_id,
                                 r.origin.run_id,
                                 r.origin.map_index,
+                                r.campaign_id,
                             )
                             for r in intents
                         ],
@@ -368,7 +390,7 @@ class SendLedger:
                         else:
                             still.append((request, future))
                     pending = still
-                    if len(buffer) >= 50 or not pending:
+                    if len(buffer) >= flush_at or not pending:
                         yield from self._flush(buffer)
                         buffer = []
                 if not chunk:
@@ -547,7 +569,7 @@ def raise_for_airflow(result: SendResult) -> None:
     from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
     outcome = result.outcome
-    if outcome.sent:
+    if outcome.sent or outcome is Outcome.DUPLICATE:
         return
     cause = result.exception
     if outcome is Outcome.SKIPPED:

@@ -543,20 +543,14 @@ _AUTHORITY = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://(?:[^/?#@]*@)?(\[[0-9A-Fa-f
 def absolute_uri(value: str) -> str:
     """Validator for fields the docs call a "valid URI": any absolute URI (``myapp://promo/42``, ``tel:...``)."""
     if not _URI.fullmatch(value):
-        raise rule_error(
-            "must be a valid absolute URI (scheme:..., no spaces; percent-encode other characters), "
-            "e.g. https://example.com/info or myapp://promo/42"
-        )
+        raise rule_error("must be a valid absolute URI without spaces (e.g. https://example.com/info or myapp://promo/42)")
     return value
 
 
 def full_url(value: str) -> str:
     """Validator for fields the docs call a URL: a fully-qualified URL (scheme://host...), any scheme."""
     if not _URI.fullmatch(value) or not _AUTHORITY.fullmatch(value):
-        raise rule_error(
-            "must be a fully-qualified URL (scheme://host/..., no spaces; percent-encode other characters), "
-            "e.g. https://example.com/media.jpg"
-        )
+        raise rule_error("must be a fully-qualified URL without spaces (e.g. https://example.com/media.jpg)")
     return value
 
 

@@ -87,7 +87,10 @@ class VendorModel(BaseModel):
             if clashes:
                 raise rules_error(
                     [
-                        (f"{EXTRA_FIELDS}.{k}", f"'{k}' is a documented field: set it directly, not in '{EXTRA_FIELDS}'")
+                        (
+                            f"{EXTRA_FIELDS}.{k}",
+                            f"'{k}' is a documented field: set it directly, not in '{EXTRA_FIELDS}'",
+                        )
                         for k in clashes
                     ]
                 )
@@ -537,13 +540,17 @@ PhoneNumber = Annotated[str, AfterValidator(_phone_kept)]
 # non-ASCII: percent-encode them). Checked by hand because pydantic's URL types re-serialise the value
 # (adding a trailing '/') and accept only a few schemes; the string is sent exactly as given.
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+")
-_AUTHORITY = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://(?:[^/?#@]*@)?(\[[0-9A-Fa-f:.]+\]|[^/?#:\[\]@]+)(?::\d*)?(?:[/?#].*)?")
+_AUTHORITY = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.\-]*://(?:[^/?#@]*@)?(\[[0-9A-Fa-f:.]+\]|[^/?#:\[\]@]+)(?::\d*)?(?:[/?#].*)?"
+)
 
 
 def absolute_uri(value: str) -> str:
     """Validator for fields the docs call a "valid URI": any absolute URI (``myapp://promo/42``, ``tel:...``)."""
     if not _URI.fullmatch(value):
-        raise rule_error("must be a valid absolute URI without spaces (e.g. https://example.com/info or myapp://promo/42)")
+        raise rule_error(
+            "must be a valid absolute URI without spaces (e.g. https://example.com/info or myapp://promo/42)"
+        )
     return value
 
 

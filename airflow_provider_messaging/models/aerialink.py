@@ -272,7 +272,9 @@ def _rcs_sender(value: str) -> str:
     # "RCS is not available for phone numbers. The source field must be a valid RCS sender (e.g., "CONVEY")",
     # although the tables say "The sender's address or phone number": the explicit warning wins.
     if _PHONE_SHAPED.fullmatch(value):
-        raise rule_error('must be an RCS sender such as "CONVEY", not a phone number (RCS is not available for phone numbers)')
+        raise rule_error(
+            'must be an RCS sender such as "CONVEY", not a phone number (RCS is not available for phone numbers)'
+        )
     return value
 
 

@@ -90,7 +90,9 @@ def test_source_phone_number_is_rejected() -> None:
 
 def test_callback_url_must_be_valid() -> None:
     data = load("aerialink_rcs_text") | {"callbackURL": "example.com/cb"}
-    assert _errors(data) == {"callbackURL": "'callbackURL' must be a fully-qualified URL without spaces (e.g. https://example.com/media.jpg)"}
+    assert _errors(data) == {
+        "callbackURL": "'callbackURL' must be a fully-qualified URL without spaces (e.g. https://example.com/media.jpg)"
+    }
     ok = load("aerialink_rcs_text") | {"callbackURL": "https://hooks.example.com/aerialink/status?token=abc"}
     assert to_wire(al.parse_message(ok))["callbackURL"] == ok["callbackURL"]
 
@@ -109,8 +111,16 @@ def test_media_required_fields(missing: str) -> None:
         ("description", "d" * 501, "'description' must be at most 500 characters"),
         ("height", "HUGE", "'height' must be 'SHORT', 'MEDIUM' or 'TALL' (got 'HUGE')"),
         ("description", "", "'description' must not be empty"),
-        ("mediaUrl", "media.jpg", "'mediaUrl' must be a fully-qualified URL without spaces (e.g. https://example.com/media.jpg)"),
-        ("thumbnailUrl", "thumb", "'thumbnailUrl' must be a fully-qualified URL without spaces (e.g. https://example.com/media.jpg)"),
+        (
+            "mediaUrl",
+            "media.jpg",
+            "'mediaUrl' must be a fully-qualified URL without spaces (e.g. https://example.com/media.jpg)",
+        ),
+        (
+            "thumbnailUrl",
+            "thumb",
+            "'thumbnailUrl' must be a fully-qualified URL without spaces (e.g. https://example.com/media.jpg)",
+        ),
     ],
 )
 def test_card_field_rules(field: str, value: str, message: str) -> None:

@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
+    PlainValidator,
     SerializationInfo,
     SerializerFunctionWrapHandler,
     TypeAdapter,
@@ -529,6 +530,28 @@ def _phone_kept(value: str) -> str:
     if not is_possible_phone(value):
         raise rule_error("must be a possible phone number with country code (e.g. 18003334444)")
     return value
+
+
+def _number(value: Any) -> int | float:
+    # One clear error instead of pydantic's one per union member; a numeric string (a rendered Jinja
+    # template) becomes the number it spells. Booleans are not numbers here (JSON true is not 1).
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = int(text)
+        except ValueError:
+            try:
+                value = float(text)
+            except ValueError:
+                raise rule_error("must be a number") from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value or value in (_INF, -_INF):
+        raise rule_error("must be a number")
+    return value
+
+
+_INF = float("inf")
+#: A JSON number, sent as given: an int stays an int (``37``, not ``37.0``).
+Number = Annotated[int | float, PlainValidator(_number)]
 
 
 #: A recipient number, normalised to bare digits with country code ('+', spaces and dashes removed).

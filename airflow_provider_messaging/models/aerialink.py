@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     AliasChoices,
-    BeforeValidator,
     Field,
     StrictBool,
     TypeAdapter,
@@ -24,6 +23,7 @@ from pydantic import (
 from airflow_provider_messaging.exceptions import FieldError
 from airflow_provider_messaging.models._validation import (
     LenientModel,
+    Number,
     UriStr,
     UrlStr,
     VendorModel,
@@ -85,9 +85,7 @@ class DialPhoneChoice(_Choice):
 
 
 def _coordinate(limit: int) -> Any:
-    def check(value: Any) -> Any:
-        if isinstance(value, bool):
-            raise rule_error("must be a number")
+    def check(value: int | float) -> int | float:
         if not -limit <= value <= limit:
             raise rule_error(f"must be between -{limit} and {limit}")
         if isinstance(value, float):
@@ -98,14 +96,8 @@ def _coordinate(limit: int) -> Any:
     return check
 
 
-def _number_not_bool(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise rule_error("must be a number")
-    return value
-
-
-Latitude = Annotated[int | float, BeforeValidator(_number_not_bool), AfterValidator(_coordinate(90))]
-Longitude = Annotated[int | float, BeforeValidator(_number_not_bool), AfterValidator(_coordinate(180))]
+Latitude = Annotated[Number, AfterValidator(_coordinate(90))]
+Longitude = Annotated[Number, AfterValidator(_coordinate(180))]
 
 
 class ShowLocationChoice(_Choice):

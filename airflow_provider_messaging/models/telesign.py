@@ -26,6 +26,7 @@ from pydantic import (
 
 from airflow_provider_messaging.models._validation import (
     LenientModel,
+    Number,
     PhoneNumber,
     RecipientNumber,
     UrlStr,
@@ -60,9 +61,9 @@ def _not_blank(value: str) -> str:
 ParameterText = Annotated[str, AfterValidator(_not_blank)]
 
 
-def _positive_seconds(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise rule_error("must be a number of seconds")
+def _positive(value: int | float) -> int | float:
+    if value <= 0:
+        raise rule_error("must be a positive number of seconds")
     return value
 
 
@@ -77,7 +78,7 @@ class ChannelEntry(VendorModel):
     channel: Channel
     # "A time in seconds": whole or fractional seconds are sent as given. Zero or less is refused (the
     # channel would get no time at all; the sandbox refuses it too).
-    fallback_time: Annotated[int | float, BeforeValidator(_positive_seconds), Field(gt=0)] | None = Field(
+    fallback_time: Annotated[Number, AfterValidator(_positive)] | None = Field(
         default=None, description="Seconds before the next channel."
     )
 

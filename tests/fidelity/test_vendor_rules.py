@@ -78,3 +78,11 @@ def test_table_covers_both_vendors_and_both_verdicts() -> None:
         mine = [r for r in RULES if r.vendor == vendor]
         assert any(r.valid for r in mine) and any(not r.valid for r in mine)
     assert all(r.code is not None for r in RULES if r.vendor == "telesign" and not r.valid)
+
+
+@pytest.mark.parametrize("vendor", ["telesign", "aerialink"])
+def test_extra_fields_reach_the_sandbox(vendor: str, sandbox: tuple[SandboxServer, requests.Session]) -> None:
+    rule = next(r for r in RULES if r.vendor == vendor and r.valid)
+    model = PARSE[vendor]({**rule.payload, "extra_fields": {"newVendorField": {"on": True}}})
+    assert json.loads(model.wire_bytes())["newVendorField"] == {"on": True}
+    assert _post(sandbox, rule, model.wire_bytes()).status_code == 200

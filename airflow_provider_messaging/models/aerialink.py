@@ -38,7 +38,8 @@ from airflow_provider_messaging.models._validation import (
 # Kept (undocumented) rejection of "" for every string: the vendor's error messages are those of a Joi
 # schema ("'messageText' is required"), and Joi refuses an empty string unless a field allows it.
 NonEmptyStr = Annotated[str, Field(min_length=1)]
-ChoiceTitle = Annotated[str, Field(min_length=1, max_length=25)]  # "Button text (max 25 characters)"
+# "Button text (max 25 characters)"; kept (undocumented) rejection of "": a button needs text to be tapped.
+ChoiceTitle = Annotated[str, Field(min_length=1, max_length=25)]
 PostbackData = Annotated[str, Field(min_length=1, max_length=2048)]
 CardHeight = Literal["SHORT", "MEDIUM", "TALL"]
 

@@ -228,3 +228,27 @@ def test_personalized_bodies_and_invalid_rows(tmp_path: Path, sqlite_store: Mess
     assert handle["failures"][0]["recipient"] == "12" and "row 1" in handle["failures"][0]["error"]
     texts = {recipient(r): r.json()["message"]["sms"]["parameters"]["text"] for r in server.requests}
     assert texts == {"15558675301": "Hi Ada, order 45390 shipped", "15558675311": "Hi Cy, order 45391 shipped"}
+
+
+def test_campaign_command_counts_sends_and_deliveries(sqlite_store: MessageStore) -> None:
+    from airflow_provider_messaging.models.status import ChannelEvent, DeliveryState
+    from airflow_provider_messaging.sending import SendLedger, SendRequest
+
+    requests = [
+        SendRequest(f"cli/{i}", "telesign", f"155500000{i}", ("sms",), send=lambda i=i: f"m-{i}", campaign_id="cli")
+        for i in range(3)
+    ]
+    list(SendLedger(sqlite_store, lease_seconds=900).send_many(requests))
+    sqlite_store.record_delivery(
+        vendor="telesign", message_id="m-0", events=[ChannelEvent("sms", DeliveryState.DELIVERED)], raw_body="{}"
+    )
+    cli = [sys.executable, "-m", "airflow_provider_messaging.cli", "--store-url", sqlite_store.url, "campaign"]
+    shown = subprocess.run([*cli, "cli", "--json"], capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout) == {
+        "campaign_id": "cli",
+        "sends": {"ACCEPTED": 3},
+        "delivery": {"DELIVERED": 1, "QUEUED": 2},
+    }
+    missing = subprocess.run([*cli, "nope"], capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 1 and "no campaign 'nope'" in missing.stderr

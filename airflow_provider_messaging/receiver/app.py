@@ -148,7 +148,7 @@ def create_app(
             if kind == "status":
                 update = parsing.telesign_delivery(data) if vendor == "telesign" else parsing.aerialink_delivery(data)
                 record = DeliveryRecord(vendor, update.message_id, tuple(update.events), text)
-                batcher: CommitBatcher = state.get("batcher") or await run_in_threadpool(get_batcher)
+                batcher = state["batcher"] if "batcher" in state else await run_in_threadpool(get_batcher)
                 status = await asyncio.wrap_future(batcher.submit(record))  # answered after the commit
                 result: dict[str, Any] = {
                     "message_id": update.message_id,

@@ -66,8 +66,18 @@ def receiver_environment(home: Path) -> dict[str, str]:
 class ReceiverProcess:
     """``airflow-messaging --store-url URL receiver`` on a fixed 127.0.0.1 port, in its own process group."""
 
-    def __init__(self, store_url: str, workdir: Path, *, port: int | None = None) -> None:
+    def __init__(
+        self,
+        store_url: str,
+        workdir: Path,
+        *,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+    ) -> None:
         self.store_url = store_url
+        self.extra_env = dict(env or {})
+        self.extra_args = args
         self.workdir = workdir
         self.port = port or free_port()
         self.log_path = workdir / f"receiver-{self.port}.log"
@@ -98,11 +108,12 @@ class ReceiverProcess:
             str(self.port),
             "--log-level",
             "info",
+            *self.extra_args,
         ]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 command,
-                env=receiver_environment(self.home),
+                env={**receiver_environment(self.home), **self.extra_env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

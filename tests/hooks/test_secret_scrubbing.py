@@ -92,7 +92,7 @@ def test_aerialink_field_errors_are_scrubbed(server: LocalHttpServer, make_conn:
     assert "***" in str(caught.value)
 
 
-@pytest.mark.parametrize("password_in_url", [KEY, "pw/with/slashes"])
+@pytest.mark.parametrize("password_in_url", [KEY, "pw/with/slashes"], ids=["api-key", "slashes"])
 def test_user_info_with_a_raw_slash_is_dropped_from_the_host(
     server: LocalHttpServer, make_conn: ConnFactory, password_in_url: str
 ) -> None:
@@ -105,7 +105,9 @@ def test_user_info_with_a_raw_slash_is_dropped_from_the_host(
     assert [r.path for r in server.requests] == ["/v1/omnichannel"]
 
 
-@pytest.mark.parametrize("host", [f"http://{CUSTOMER_ID}:{KEY}@", f"http://{CUSTOMER_ID}:{KEY}@:notaport/x"])
+@pytest.mark.parametrize(
+    "host", [f"http://{CUSTOMER_ID}:{KEY}@", f"http://{CUSTOMER_ID}:{KEY}@:notaport/x"], ids=["no-host", "bad-port"]
+)
 def test_a_host_that_is_no_url_is_a_configuration_error_not_an_unknown_outcome(
     server: LocalHttpServer, make_conn: ConnFactory, host: str
 ) -> None:

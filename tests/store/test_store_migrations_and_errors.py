@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -22,21 +23,49 @@ from airflow_provider_messaging.store import (
 PROCESSES = 6
 
 
-def _cli() -> list[str]:
-    script = Path(sys.executable).parent / "airflow-messaging"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "airflow_provider_messaging.cli"]
+# Each process imports everything, reports ready, then waits for one "go": the upgrades start together
+# (a plain ``airflow-messaging db upgrade`` per process staggers them by its start-up time).
+_RACER = """
+import sys, time
+from pathlib import Path
+from airflow_provider_messaging.cli import main
+ready, go, url = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+ready.touch()
+while not go.exists():
+    time.sleep(0.001)
+sys.exit(main(["--store-url", url, "db", "upgrade"]))
+"""
 
 
-def test_concurrent_db_upgrades_on_an_empty_postgres_all_succeed(postgres_server: PostgresServer) -> None:
+def test_concurrent_db_upgrades_on_an_empty_postgres_all_succeed(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
     """Schedulers and receivers start together: each runs ``db upgrade``; none may fail on a racing CREATE."""
-    for _ in range(2):  # two fresh databases: the race is not certain in every single round
+    for round_ in range(3):  # fresh databases: the race is likely, not certain, in one round
         url = postgres_server.create_database(f"race_{uuid.uuid4().hex[:8]}")
-        command = [*_cli(), "--store-url", url, "db", "upgrade"]
+        go = tmp_path / f"go-{round_}"
+        ready = [tmp_path / f"ready-{round_}-{n}" for n in range(PROCESSES)]
         processes = [
-            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(PROCESSES)
+            subprocess.Popen(
+                [sys.executable, "-c", _RACER, str(flag), str(go), url],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for flag in ready
         ]
-        results = [(p.wait(timeout=180), *p.communicate()) for p in processes]
+        try:
+            deadline = time.monotonic() + 120
+            while not all(flag.exists() for flag in ready):
+                assert time.monotonic() < deadline and all(p.poll() is None for p in processes)
+                time.sleep(0.01)
+            go.touch()
+            results = [(p.wait(timeout=180), *p.communicate()) for p in processes]
+        finally:
+            for p in processes:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
         failed = [(code, err[-600:]) for code, _out, err in results if code != 0]
         assert failed == [], failed
         assert all("newest schema" in out for _code, out, _err in results)

@@ -3,9 +3,10 @@
 Inside Airflow the API server's own HTTP server (and the reverse proxy in front of it) sets these
 limits; README "Callback receiver behind a reverse proxy" lists what to add there.
 
-* header size (and so header count): h11 refuses a request whose request line and headers exceed
-  ``max_header_bytes`` (answer 400, connection closed), so a 1 MB header or 5,000 headers never
-  reach the app and never sit in memory;
+* header size and count: h11 refuses a request head that grows past ``max_header_bytes`` before it
+  is complete (answer 400, connection closed), so a 1 MB header never sits in memory; a head that
+  arrived complete in one read (up to one socket read, 256 KiB) but is still too large, or has more
+  than ``max_headers`` fields, gets 431 from :class:`HeaderLimits` before the app sees it;
 * slow headers: a connection must deliver a complete request head within ``header_timeout``
   seconds of its first byte (or of connecting); otherwise it is closed. uvicorn has no such timer
   (its keep-alive timer stops at the first byte of a request), so :class:`HeaderTimeoutProtocol`
@@ -24,6 +25,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 DEFAULT_MAX_HEADER_BYTES = 16 * 1024
+DEFAULT_MAX_HEADERS = 100
 DEFAULT_HEADER_TIMEOUT = 10.0
 DEFAULT_LIMIT_CONCURRENCY = 256
 DEFAULT_KEEP_ALIVE = 5
@@ -74,6 +76,29 @@ class HeaderTimeoutProtocol(H11Protocol):
             self.transport.close()
 
 
+class HeaderLimits:
+    """ASGI middleware: 431 for a request head over ``max_bytes`` or with more than ``max_count`` fields."""
+
+    def __init__(self, app: Any, max_bytes: int = DEFAULT_MAX_HEADER_BYTES, max_count: int = DEFAULT_MAX_HEADERS):
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_count = max_count
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = scope["headers"]
+            size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+            size += sum(len(name) + len(value) + 4 for name, value in headers)
+            if len(headers) > self.max_count or size > self.max_bytes:
+                body = b'{"status":"error","reason":"request head too large"}'
+                length = (b"content-length", str(len(body)).encode())
+                start_headers = [(b"content-type", b"application/json"), length, (b"connection", b"close")]
+                await send({"type": "http.response.start", "status": 431, "headers": start_headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
 def server_config(
     app: Any,
     *,
@@ -81,6 +106,7 @@ def server_config(
     port: int,
     log_level: str = "info",
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+    max_headers: int = DEFAULT_MAX_HEADERS,
     header_timeout: float = DEFAULT_HEADER_TIMEOUT,
     limit_concurrency: int = DEFAULT_LIMIT_CONCURRENCY,
     timeout_keep_alive: int = DEFAULT_KEEP_ALIVE,
@@ -88,7 +114,7 @@ def server_config(
     """The uvicorn configuration of ``airflow-messaging receiver``."""
     protocol = type("ReceiverProtocol", (HeaderTimeoutProtocol,), {"header_timeout": header_timeout})
     return uvicorn.Config(
-        app,
+        HeaderLimits(app, max_header_bytes, max_headers),
         host=host,
         port=port,
         log_level=log_level,

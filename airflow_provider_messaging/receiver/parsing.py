@@ -111,6 +111,8 @@ def telesign_delivery(data: object) -> DeliveryUpdate:
         for channel, status in callback.channel_attempts()
     ]
     top = callback.status
+    # read every time the callback carries, used or not: one a datetime cannot hold is refused (400)
+    _ = (top.updated_at, callback.submitted_at)
     last = (top.last_channel or "").lower()
     if last and last not in {e.channel for e in events}:
         # a callback without channel_status still reports the last channel tried at the top level

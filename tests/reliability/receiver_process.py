@@ -28,7 +28,10 @@ TOKEN = "reliability-callback-token-7f3a9c"
 USERNAME = "vendor-reliability"
 PASSWORD = "reliability-basic-password-5e1d"
 TELESIGN_CONN_ID = "telesign_reliability"
-SECRETS = (API_KEY, TOKEN, PASSWORD, base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode())
+# signs Airflow tokens for the Messages view API (/ui/api) and /report, in the receiver and in the tests
+JWT_SECRET = "reliability-airflow-jwt-secret-4b8e2d7a9c1f6e30"
+AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+SECRETS = (API_KEY, TOKEN, PASSWORD, base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode(), JWT_SECRET)
 
 
 def free_port() -> int:
@@ -54,6 +57,8 @@ def receiver_environment(home: Path) -> dict[str, str]:
             "AIRFLOW__MESSAGING__CALLBACK_USERNAME": USERNAME,
             "AIRFLOW__MESSAGING__CALLBACK_PASSWORD": PASSWORD,
             "AIRFLOW__MESSAGING__TELESIGN_CONN_ID": TELESIGN_CONN_ID,
+            "AIRFLOW__API_AUTH__JWT_SECRET": JWT_SECRET,
+            "AIRFLOW__CORE__AUTH_MANAGER": AUTH_MANAGER,
             f"AIRFLOW_CONN_{TELESIGN_CONN_ID.upper()}": json.dumps(
                 {"conn_type": "telesign", "login": CUSTOMER_ID, "password": API_KEY}
             ),
@@ -186,3 +191,21 @@ def secrets_found(*texts: str, extra: tuple[str, ...] = ()) -> dict[str, int]:
         if count:
             found[f"secret#{index}"] = count
     return found
+
+
+def airflow_token(role: str = "admin") -> str:
+    """An Airflow JWT that the receiver process accepts (same signing secret), issued in this process."""
+    from airflow.api_fastapi.app import init_auth_manager
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+
+    saved = {key: os.environ.get(key) for key in ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CORE__AUTH_MANAGER")}
+    os.environ.update({"AIRFLOW__API_AUTH__JWT_SECRET": JWT_SECRET, "AIRFLOW__CORE__AUTH_MANAGER": AUTH_MANAGER})
+    try:
+        manager = init_auth_manager()
+        return str(manager.generate_jwt(SimpleAuthManagerUser(username=f"fuzz-{role}", role=role)))
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

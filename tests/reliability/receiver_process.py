@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import io
 import json
 import os
 import signal
@@ -201,7 +202,8 @@ def airflow_token(role: str = "admin") -> str:
     saved = {key: os.environ.get(key) for key in ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CORE__AUTH_MANAGER")}
     os.environ.update({"AIRFLOW__API_AUTH__JWT_SECRET": JWT_SECRET, "AIRFLOW__CORE__AUTH_MANAGER": AUTH_MANAGER})
     try:
-        manager = init_auth_manager()
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints generated passwords on its first start
+            manager = init_auth_manager()
         return str(manager.generate_jwt(SimpleAuthManagerUser(username=f"fuzz-{role}", role=role)))
     finally:
         for key, value in saved.items():

@@ -127,6 +127,13 @@ def _parse_time(value: str | None, name: str, *, end: bool = False) -> datetime 
         raise HTTPException(400, f"{name}: out of range in UTC: {value!r}") from None
 
 
+def _text(value: str | None, name: str) -> str | None:
+    """A free-text filter; PostgreSQL refuses NUL characters in text (that was a 503), so they are a 400."""
+    if value and "\x00" in value:
+        raise HTTPException(400, f"{name}: must not contain a NUL character")
+    return value or None
+
+
 def _vendor(value: str | None) -> str | None:
     if value and value not in VENDORS:
         raise HTTPException(400, f"vendor must be one of {', '.join(VENDORS)}")
@@ -228,7 +235,7 @@ def create_ui_router(get_store: Callable[[], MessageStore], authenticate: Authen
         filters: dict[str, Any] = {
             "vendor": _vendor(vendor),
             "state": state or None,
-            "dag_id": dag_id or None,
+            "dag_id": _text(dag_id, "dag_id"),
             "since": _parse_time(since, "since"),
             "until": _parse_time(until, "until", end=True),
             "limit": limit,
@@ -240,7 +247,8 @@ def create_ui_router(get_store: Callable[[], MessageStore], authenticate: Authen
     @router.get("/api/messages/{message_id:path}")
     async def message_detail(user: Reader, message_id: str, vendor: str | None = None) -> dict[str, Any]:
         chosen = _vendor(vendor)
-        detail = await in_thread(lambda: _message_detail(get_store(), message_id, chosen))
+        ident = _text(message_id, "message_id") or ""
+        detail = await in_thread(lambda: _message_detail(get_store(), ident, chosen))
         if detail is None:
             raise HTTPException(404, "unknown message")
         return detail  # type: ignore[no-any-return]
@@ -253,7 +261,8 @@ def create_ui_router(get_store: Callable[[], MessageStore], authenticate: Authen
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> dict[str, Any]:
         chosen = _vendor(vendor)
-        rows = await in_thread(lambda: _latest_inbound(get_store(), chosen, sender or None, limit))
+        wanted = _text(sender, "sender")
+        rows = await in_thread(lambda: _latest_inbound(get_store(), chosen, wanted, limit))
         return {"inbound": rows}
 
     @router.get("/api/optouts")
@@ -264,7 +273,8 @@ def create_ui_router(get_store: Callable[[], MessageStore], authenticate: Authen
     @router.delete("/api/optouts/{vendor}/{recipient}")
     async def remove_optout(user: Writer, vendor: str, recipient: str) -> JSONResponse:
         chosen = _vendor(vendor) or ""
-        removed = await in_thread(lambda: get_store().remove_opt_out(chosen, recipient))
+        number = _text(recipient, "recipient") or ""
+        removed = await in_thread(lambda: get_store().remove_opt_out(chosen, number))
         if not removed:
             raise HTTPException(404, "not on the opt-out list")
         name = getattr(user, "get_name", None)

@@ -192,10 +192,13 @@ def test_extreme_date_filters_are_400_naming_the_parameter(client: TestClient, t
         ({"until": "9999-12-31T23:59:59-23:00"}, "until"),
         ({"until": "99999-12-31"}, "until"),
         ({"since": "2026-02-30"}, "since"),
+        ({"dag_id": "dag\x00"}, "dag_id"),  # PostgreSQL refuses NUL in text: this was a 503 (found by the fuzz suite)
     ):
         response = client.get(f"{API}/messages", headers=auth, params=params)
         assert response.status_code == 400, (params, response.text)
         assert response.json()["detail"].startswith(f"{name}:"), response.text
+    assert client.get(f"{API}/inbound", headers=auth, params={"sender": "1555\x00"}).status_code == 400
+    assert client.get(f"{API}/messages/ts%001", headers=auth).status_code == 400
     for params in ({"until": "9999-12-31"}, {"since": "0001-01-01"}, {"since": "0001-01-01T00:00:00Z"}):
         response = client.get(f"{API}/messages", headers=auth, params=params)
         assert response.status_code == 200, (params, response.text)

@@ -269,7 +269,8 @@ def test_messages_view(
     assert ui_store.is_opted_out("telesign", STOPPED)  # not before the confirmation
     entry.get_by_role("button", name=f"Confirm removal of telesign {STOPPED}").click()
     view.get_by_text(f"Removed {STOPPED}").wait_for()
-    assert view.locator("#optouts tbody tr", has_text=STOPPED).count() == 0
+    # the message shows before the list is reloaded: wait for the reload
+    wait_for(lambda: view.locator("#optouts tbody tr", has_text=STOPPED).count() == 0, 10, "the opt-out list")
     assert not ui_store.is_opted_out("telesign", STOPPED)
     shot(page, "12-optouts-after-remove")
 

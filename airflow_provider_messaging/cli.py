@@ -65,11 +65,13 @@ def cmd_status(args: argparse.Namespace) -> int:
                 if a["error"]:
                     print(f"       {a['error'][:200]}")
             return 0
-        from airflow_provider_messaging.receiver.callback_history import implied_status
+        from airflow_provider_messaging.receiver.callback_history import describe, implied_status
 
         orphan = store.callbacks_for(args.message_id)  # callbacks, but no send recorded here
         if orphan:
-            return _print_orphan(args, implied_status(args.message_id, orphan))
+            found = implied_status(args.message_id, orphan)
+            print(json.dumps(found, indent=2) if args.json else "\n".join(describe(found)))
+            return 0
         print(f"no message {args.message_id!r} in {store.safe_url}", file=sys.stderr)
         return 1
     callbacks = store.callbacks_for(status.message_id)
@@ -85,23 +87,6 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  channel {line}")
     print(f"  callbacks: {len(callbacks)}")
     for callback in callbacks:
-        print(f"    {callback['received_at']}  {callback['body'][:120]}")
-    return 0
-
-
-def _print_orphan(args: argparse.Namespace, found: dict) -> int:  # type: ignore[type-arg]
-    """A message id the vendor reported on, with no send in this store (another system's, or not yet)."""
-    if args.json:
-        print(json.dumps(found, indent=2))
-        return 0
-    print(f"{found['vendor']} message {found['message_id']}: no send recorded in this store")
-    print(f"  implied by its callbacks: state {found['state']}{' (complete)' if found['complete'] else ''}")
-    for channel in found["channels"]:
-        print(
-            f"  channel {channel['channel']}: {channel['state']} {channel['code'] or ''} {channel['description'] or ''}"
-        )
-    print(f"  callbacks: {len(found['callbacks'])}")
-    for callback in found["callbacks"]:
         print(f"    {callback['received_at']}  {callback['body'][:120]}")
     return 0
 

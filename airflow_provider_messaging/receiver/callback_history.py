@@ -58,3 +58,17 @@ def implied_status(message_id: str, callbacks: Sequence[dict[str, Any]]) -> dict
         ],
         "callbacks": list(callbacks),
     }
+
+
+def describe(found: dict[str, Any]) -> list[str]:
+    """Text lines of :func:`implied_status` for ``airflow-messaging status``."""
+    lines = [
+        f"{found['vendor']} message {found['message_id']}: no send recorded in this store",
+        f"  implied by its callbacks: state {found['state']}{' (complete)' if found['complete'] else ''}",
+    ]
+    for channel in found["channels"]:
+        detail = " ".join(str(v) for v in (channel["code"], channel["description"]) if v)
+        lines.append(f"  channel {channel['channel']}: {channel['state']} {detail}".rstrip())
+    lines.append(f"  callbacks: {len(found['callbacks'])}")
+    lines += [f"    {c['received_at']}  {c['body'][:120]}" for c in found["callbacks"]]
+    return lines

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import io
 import json
 import os
 import signal
@@ -195,19 +194,14 @@ def secrets_found(*texts: str, extra: tuple[str, ...] = ()) -> dict[str, int]:
 
 
 def airflow_token(role: str = "admin") -> str:
-    """An Airflow JWT that the receiver process accepts (same signing secret), issued in this process."""
-    from airflow.api_fastapi.app import init_auth_manager
-    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+    """An Airflow JWT that the receiver process accepts (signed with its secret), issued in this process.
 
-    saved = {key: os.environ.get(key) for key in ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CORE__AUTH_MANAGER")}
-    os.environ.update({"AIRFLOW__API_AUTH__JWT_SECRET": JWT_SECRET, "AIRFLOW__CORE__AUTH_MANAGER": AUTH_MANAGER})
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):  # it prints generated passwords on its first start
-            manager = init_auth_manager()
-        return str(manager.generate_jwt(SimpleAuthManagerUser(username=f"fuzz-{role}", role=role)))
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    Signed directly: the auth manager of this process caches its signer with whatever secret it had first.
+    """
+    from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+    from airflow.api_fastapi.auth.tokens import JWTGenerator
+
+    claims = SimpleAuthManager().serialize_user(SimpleAuthManagerUser(username=f"fuzz-{role}", role=role))
+    generator = JWTGenerator(secret_key=JWT_SECRET, valid_for=3600, audience="apache-airflow", algorithm="HS512")
+    return str(generator.generate(claims))

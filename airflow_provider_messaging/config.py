@@ -20,6 +20,7 @@ _DEFAULTS = {
     "callback_username": "",
     "callback_password": "",
     "callback_auth_disabled": "False",
+    "callback_secret_vendors": "aerialink",
     "max_callback_bytes": "65536",
     "poll_interval": "2",
     "send_lease_seconds": "900",

@@ -15,11 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 from pydantic import BaseModel
 
 from airflow_provider_messaging import config
+from airflow_provider_messaging.compat import AirflowException, AirflowFailException, AirflowSkipException, BaseOperator
 from airflow_provider_messaging.exceptions import (
     MessagingError,
     PayloadValidationError,
@@ -34,7 +33,7 @@ from airflow_provider_messaging.operators.rate_limit import RateLimiter
 from airflow_provider_messaging.store import MessageStore, SendStatus
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_messaging.compat import Context
 
 SKIPPED_OPT_OUT = "SKIPPED_OPT_OUT"
 FAILED = "FAILED"

@@ -34,11 +34,10 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 from pydantic import BaseModel
 
 from airflow_provider_messaging import config
+from airflow_provider_messaging.compat import AirflowException, AirflowFailException, AirflowSkipException, BaseOperator
 from airflow_provider_messaging.exceptions import (
     AuthenticationError,
     MessagingError,
@@ -53,7 +52,7 @@ from airflow_provider_messaging.operators.base import MessagingSendOperator, sen
 from airflow_provider_messaging.store import MessageStore, SendStatus
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_messaging.compat import Context
 
 #: failure kinds that move on to the next vendor
 REJECTED, RATE_LIMITED, UNAVAILABLE = "rejected", "rate_limited", "unavailable"

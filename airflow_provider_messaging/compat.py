@@ -114,6 +114,7 @@ __all__ = [
     "init_auth_manager",
     "mask_secret",
     "resolve_user_from_token",
+    "supports",
 ]
 
 
@@ -130,6 +131,19 @@ def airflow_version() -> tuple[int, int, int]:
 def at_least(major: int, minor: int) -> bool:
     """Whether the running Airflow is ``major.minor`` or newer."""
     return airflow_version()[:2] >= (major, minor)
+
+
+#: What needs a newer Airflow than the oldest supported one: feature -> first minor that has it.
+FEATURES_SINCE: dict[str, tuple[int, int]] = {
+    # conn-fields / ui-field-behaviour in get_provider_info(): 3.1 ignores them, so its connection form
+    # shows the plain fields (the extras still work when typed into the JSON "Extra" field).
+    "declarative_connection_fields": (3, 2),
+}
+
+
+def supports(feature: str) -> bool:
+    """Whether the running Airflow has ``feature`` (a key of :data:`FEATURES_SINCE`)."""
+    return at_least(*FEATURES_SINCE[feature])
 
 
 def _resolve(name: str) -> Any:

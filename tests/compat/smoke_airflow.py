@@ -75,6 +75,7 @@ def results_file() -> Iterator[None]:
         "airflow": ".".join(map(str, compat.airflow_version())),
         "python": sys.version.split()[0],
         "features": {feature: _results.get(feature, "fail") for feature in FEATURES},
+        "labels": FEATURES,
     }
     Path(path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
@@ -100,7 +101,8 @@ def _our_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
 
 def test_every_module_imports() -> None:
     package = importlib.import_module(PACKAGE)
-    assert "site-packages" in (package.__file__ or ""), f"not the installed wheel: {package.__file__}"
+    source = Path(package.__file__ or "").resolve()
+    assert not source.is_relative_to(REPO), f"imported the checkout, not the installed wheel: {source}"
     names = [
         info.name
         for info in pkgutil.walk_packages(package.__path__, prefix=f"{PACKAGE}.")
@@ -157,7 +159,8 @@ def test_connection_form_fields() -> None:
         _record("connection_form_fields")
     else:
         assert not ours & set(widgets)  # the extras are still read from the connection's JSON extra
-        _record("connection_form_fields", "unsupported")
+        since = ".".join(map(str, compat.FEATURES_SINCE["declarative_connection_fields"]))
+        _record("connection_form_fields", f"unsupported: Airflow {since}+ (the form shows the JSON Extra field)")
 
 
 def test_example_dags_parse(migrated_home: Path) -> None:

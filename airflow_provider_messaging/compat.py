@@ -109,6 +109,7 @@ __all__ = [
     "TriggerEvent",
     "airflow_version",
     "at_least",
+    "check_supported",
     "conf",
     "get_auth_manager",
     "init_auth_manager",
@@ -146,7 +147,18 @@ def supports(feature: str) -> bool:
     return at_least(*FEATURES_SINCE[feature])
 
 
+def check_supported(version: tuple[int, int, int] | None = None) -> None:
+    """Raise a clear error on an Airflow older than :data:`MIN_AIRFLOW` (installed with ``--no-deps``,
+    say): a DAG file importing an operator then fails to parse with this message, not at run time."""
+    version = version or airflow_version()
+    if version[:2] < MIN_AIRFLOW:
+        found = ".".join(map(str, version))
+        needed = ".".join(map(str, MIN_AIRFLOW))
+        raise ImportError(f"airflow-provider-messaging needs Airflow {needed} or newer; this is Airflow {found}")
+
+
 def _resolve(name: str) -> Any:
+    check_supported()
     if name in _MOVED:
         new, old = _MOVED[name]
         module = new if at_least(3, 2) else old

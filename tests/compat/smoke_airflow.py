@@ -160,7 +160,7 @@ def test_connection_form_fields() -> None:
     else:
         assert not ours & set(widgets)  # the extras are still read from the connection's JSON extra
         since = ".".join(map(str, compat.FEATURES_SINCE["declarative_connection_fields"]))
-        _record("connection_form_fields", f"unsupported: Airflow {since}+ (the form shows the JSON Extra field)")
+        _record("connection_form_fields", f"unsupported: needs Airflow {since}+; set them in the JSON Extra field")
 
 
 def test_example_dags_parse(migrated_home: Path) -> None:
@@ -168,7 +168,7 @@ def test_example_dags_parse(migrated_home: Path) -> None:
 
     from airflow_provider_messaging.demo import EXPECTED
 
-    bag = DagBag(dag_folder=str(EXAMPLES), include_examples=False)
+    bag = DagBag(dag_folder=str(EXAMPLES))  # no Airflow examples: LOAD_EXAMPLES=False
     assert bag.import_errors == {}
     assert set(bag.dag_ids) == set(EXPECTED)
     _record("example_dags_parse")
@@ -218,7 +218,7 @@ def test_reply_driven_dag(migrated_home: Path) -> None:
 
     dags = Path(tempfile.mkdtemp(prefix="messaging-compat-dags-"))
     (dags / "on_reply.py").write_text(_REPLY_DAG, encoding="utf-8")
-    bag = DagBag(dag_folder=str(dags), include_examples=False)
+    bag = DagBag(dag_folder=str(dags))
     assert bag.import_errors == {}
     dag = bag.get_dag("compat_on_yes")
     assert dag is not None
@@ -241,9 +241,13 @@ def test_reply_driven_dag(migrated_home: Path) -> None:
 
 
 def _serialize(dag: Any) -> None:
-    from airflow.serialization.serialized_objects import SerializedDAG
+    """Serialize as the DAG processor does (the serializer class was renamed in Airflow 3.2)."""
+    from airflow.serialization import serialized_objects
 
-    data = SerializedDAG.to_dict(dag)
+    from airflow_provider_messaging import compat
+
+    serializer = serialized_objects.DagSerialization if compat.at_least(3, 2) else serialized_objects.SerializedDAG
+    data = serializer.to_dict(dag)
     assert data["dag"]["dag_id"] == dag.dag_id
 
 

@@ -50,7 +50,8 @@ FEATURES: dict[str, str] = {
     "example_dags_parse": "`example_dags/` parse in a DagBag without import errors",
     "send_and_wait": "Send + deferrable delivery sensor end to end against the sandbox (Telesign, Aerialink)",
     "plugin_mounted": "Callback receiver and Messages view mounted in Airflow's API server",
-    "reply_driven_dags": "Reply-driven DAGs: AssetWatcher + `InboundMessageEventTrigger` parse and fire",
+    "reply_driven_dags": "Reply-driven DAGs: AssetWatcher + `InboundMessageEventTrigger` parse, serialize and fire",
+    "reply_driven_scheduled": "Reply-driven DAG runs by a real scheduler + triggerer, one per reply across a triggerer restart",
     "connection_form_fields": "Connection form extras (timeouts, retries, rate limit, default sender) in the UI",
 }
 
@@ -238,6 +239,22 @@ def test_reply_driven_dag(migrated_home: Path) -> None:
     event = asyncio.run(first_event())
     assert event.payload["status"] == "success" and event.payload["inbound"]["text"] == "yes please"
     _record("reply_driven_dags")
+
+
+def test_reply_driven_dag_runs_with_real_airflow_processes() -> None:
+    """The main suite's event test (api-server, triggerer and scheduler as processes) on this Airflow."""
+    test = REPO / "tests" / "events" / "test_event_dags_airflow.py"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(REPO), str(test)],
+        capture_output=True,
+        text=True,
+        timeout=540,
+        cwd=tempfile.mkdtemp(prefix="messaging-compat-events-"),  # not the checkout: the wheel is under test
+        env={k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},  # its conftest sets its own
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "1 passed" in done.stdout
+    _record("reply_driven_scheduled")
 
 
 def _serialize(dag: Any) -> None:

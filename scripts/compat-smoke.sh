@@ -5,13 +5,14 @@
 # content and cached outside the checkout, so CI's fresh clones reuse it), a wheel of this checkout
 # installed beside it (--no-deps, into a per-run directory: the cached venv stays pristine and two
 # checkouts can run at once), then tests/compat/smoke_airflow.py, which writes
-# .artifacts/compat/airflow-X.Y.json. Finally the README's compatibility table must match those results
-# (scripts/compat_table.py). Exits non-zero if any minor failed or the table is out of date.
+# .artifacts/compat/airflow-X.Y.json. When every minor ran, the README's compatibility table must match
+# those results (scripts/compat_table.py). Exits non-zero if any minor failed or the table is out of date.
+# Cold (venvs built from a warm pip cache) it took about 6.5 min on 2 cores, warm about 5 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
 PYTHON=${PYTHON:-python3}
-CACHE=${MESSAGING_COMPAT_VENVS:-${XDG_CACHE_HOME:-$HOME/.cache}/airflow-provider-messaging/compat-venvs}
+CACHE=${MESSAGING_COMPAT_VENVS:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/airflow-provider-messaging/compat-venvs}
 OUT=.artifacts/compat
 
 if [ "$#" -gt 0 ]; then
@@ -77,7 +78,9 @@ for minor in "${minors[@]}"; do
 done
 echo "==> compatibility smoke: ${#minors[@]} Airflow minor(s) in $((SECONDS - started)) s"
 
-"$PYTHON" scripts/compat_table.py --check README.md "$OUT" || failed+=("README table")
+if [ "$#" -eq 0 ]; then  # every supported minor ran: the README must say what they proved
+  "$PYTHON" scripts/compat_table.py --check README.md "$OUT" || failed+=("README table")
+fi
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "compatibility smoke FAILED: ${failed[*]}" >&2
   exit 1

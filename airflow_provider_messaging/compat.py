@@ -121,11 +121,17 @@ __all__ = [
 
 @cache
 def airflow_version() -> tuple[int, int, int]:
-    """The running Airflow's ``(major, minor, micro)``."""
-    from airflow import __version__
+    """The installed Airflow's ``(major, minor, micro)``, read from its distribution (Airflow not imported)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as distribution_version
+
     from packaging.version import Version
 
-    version = Version(__version__)
+    try:
+        raw = distribution_version("apache-airflow-core")
+    except PackageNotFoundError:  # an Airflow not installed from its split distributions: ask it
+        from airflow import __version__ as raw
+    version = Version(raw)
     return version.major, version.minor, version.micro
 
 
@@ -149,7 +155,8 @@ def supports(feature: str) -> bool:
 
 def check_supported(version: tuple[int, int, int] | None = None) -> None:
     """Raise a clear error on an Airflow older than :data:`MIN_AIRFLOW` (installed with ``--no-deps``,
-    say): a DAG file importing an operator then fails to parse with this message, not at run time."""
+    say). The package's ``__init__`` calls it, so a DAG file importing any of our modules fails to parse
+    with this message instead of a traceback from deep inside at run time."""
     version = version or airflow_version()
     if version[:2] < MIN_AIRFLOW:
         found = ".".join(map(str, version))
@@ -158,7 +165,6 @@ def check_supported(version: tuple[int, int, int] | None = None) -> None:
 
 
 def _resolve(name: str) -> Any:
-    check_supported()
     if name in _MOVED:
         new, old = _MOVED[name]
         module = new if at_least(3, 2) else old

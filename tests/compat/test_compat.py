@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +55,18 @@ def test_importing_compat_loads_no_airflow() -> None:
     code = "import sys, airflow_provider_messaging.compat; print('airflow' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_a_dag_file_on_airflow_3_0_fails_to_parse_with_the_reason(tmp_path: Path) -> None:
+    """The package's first import checks the installed Airflow: a 3.0 distribution found first on the path
+    (as after ``pip install --no-deps`` into a 3.0 environment) makes every module import fail clearly."""
+    dist = tmp_path / "apache_airflow_core-3.0.6.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: apache-airflow-core\nVersion: 3.0.6\n")
+    code = "import airflow_provider_messaging.operators.telesign"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1] == (
+        "ImportError: airflow-provider-messaging needs Airflow 3.1 or newer; this is Airflow 3.0.6"
+    )

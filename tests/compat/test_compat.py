@@ -70,3 +70,22 @@ def test_a_dag_file_on_airflow_3_0_fails_to_parse_with_the_reason(tmp_path: Path
     assert done.stderr.strip().splitlines()[-1] == (
         "ImportError: airflow-provider-messaging needs Airflow 3.1 or newer; this is Airflow 3.0.6"
     )
+
+
+def test_only_compat_imports_airflow() -> None:
+    """Names that move between Airflow minors are resolved in compat.py only: no other module of the
+    package imports from Airflow (docstrings and comments aside), so a new import cannot bypass it."""
+    import ast
+
+    package = Path(compat.__file__).parent
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "compat.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                modules = [node.module or ""]
+            if any(module == "airflow" or module.startswith("airflow.") for module in modules):
+                offenders.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert offenders == [], "import these through airflow_provider_messaging.compat"

@@ -33,7 +33,7 @@ def get_option(key: str) -> str:
     if env is not None:
         return env
     try:
-        from airflow.configuration import conf
+        from airflow_provider_messaging.compat import conf
 
         value = conf.get(SECTION, key, fallback=None)
     except Exception:  # Airflow not configured (standalone receiver): defaults apply

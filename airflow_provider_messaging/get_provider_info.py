@@ -55,6 +55,8 @@ def get_provider_info() -> dict[str, Any]:
         "name": "Messaging (Telesign, Aerialink)",
         "description": "Send RCS, WhatsApp and SMS through Telesign and Aerialink and wait for delivery.",
         "versions": [__version__],
+        # the range pyproject.toml declares and scripts/compat-smoke.sh tests (3.0: SQLAlchemy 1.4)
+        "dependencies": ["apache-airflow>=3.1.0"],
         "integrations": [
             {"integration-name": "Telesign", "tags": ["service"]},
             {"integration-name": "Aerialink", "tags": ["service"]},

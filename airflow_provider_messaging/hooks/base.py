@@ -23,11 +23,11 @@ from typing import Any, ClassVar, NamedTuple
 from urllib.parse import quote, quote_plus, urlsplit
 
 import requests
-from airflow.sdk import BaseHook
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ClosedPoolError, ConnectTimeoutError, MaxRetryError
 
 from airflow_provider_messaging import __version__
+from airflow_provider_messaging.compat import BaseHook
 from airflow_provider_messaging.exceptions import (
     AuthenticationError,
     ConfigurationError,
@@ -462,10 +462,8 @@ class MessagingHttpHook(BaseHook):
 def _mask(secret: str) -> None:
     if not secret:
         return
-    try:
-        from airflow.sdk.log import mask_secret
-    except ImportError:  # pragma: no cover - task SDK without the log module
-        return
+    from airflow_provider_messaging.compat import mask_secret
+
     mask_secret(secret)
 
 

@@ -15,11 +15,10 @@ from collections.abc import Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from pydantic import BaseModel
 
 from airflow_provider_messaging import config
+from airflow_provider_messaging.compat import AirflowException, AirflowFailException, BaseOperator
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.models.status import normalize_recipient
 from airflow_provider_messaging.operators.campaign import (
@@ -45,8 +44,7 @@ from airflow_provider_messaging.sending import (
 )
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
-
+    from airflow_provider_messaging.compat import Context
     from airflow_provider_messaging.store import MessageStore
 
 SKIPPED_OPT_OUT = "SKIPPED_OPT_OUT"

@@ -88,7 +88,7 @@ def _basic_credentials(headers: Mapping[str, str]) -> tuple[str, str] | None:
 
 
 def _connection_credentials(conn_id: str) -> Credentials:
-    from airflow.models.connection import Connection
+    from airflow_provider_messaging.compat import Connection
 
     connection = Connection.get_connection_from_secrets(conn_id)
     return connection.login, connection.password

@@ -71,7 +71,7 @@ def _token_from(request: Request) -> str | None:
 
 def _auth_manager() -> Any:
     """The API server's auth manager; initialized here when the receiver runs alone."""
-    from airflow.api_fastapi.app import get_auth_manager, init_auth_manager
+    from airflow_provider_messaging.compat import get_auth_manager, init_auth_manager
 
     try:
         return get_auth_manager()
@@ -85,8 +85,7 @@ async def airflow_user(request: Request, write: bool) -> Any:
     if not token:
         raise HTTPException(401, "Not authenticated: log in to Airflow", headers={"WWW-Authenticate": "Bearer"})
     try:
-        from airflow.api_fastapi.auth.managers.models.resource_details import AccessView
-        from airflow.api_fastapi.core_api.security import resolve_user_from_token
+        from airflow_provider_messaging.compat import AccessView, resolve_user_from_token
 
         manager = _auth_manager()
         user = await resolve_user_from_token(token)  # signature, expiry, revocation: Airflow's own check

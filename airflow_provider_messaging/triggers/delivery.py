@@ -16,9 +16,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
-
 from airflow_provider_messaging import config
+from airflow_provider_messaging.compat import BaseTrigger, TriggerEvent
 from airflow_provider_messaging.models.status import DeliveryCriteria, MessageStatus, Verdict
 from airflow_provider_messaging.store import CampaignCounts, MessageStore
 

@@ -9,9 +9,8 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
-
 from airflow_provider_messaging import config
+from airflow_provider_messaging.compat import BaseTrigger, TriggerEvent
 from airflow_provider_messaging.store import InboundRecord, MessageStore
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from airflow_provider_messaging.store import MessageStore
+if TYPE_CHECKING:  # SQLAlchemy and the store load on first use, not when a DAG file imports an operator
+    from airflow_provider_messaging.store import MessageStore
 
 SECTION = "messaging"
 _DEFAULTS = {
@@ -79,6 +81,8 @@ _lock = threading.Lock()
 def get_store(url: str | None = None) -> MessageStore:
     """One store (engine pool) per URL per process. The embedded SQLite store migrates itself;
     a server database must be migrated with ``airflow-messaging db upgrade``."""
+    from airflow_provider_messaging.store import MessageStore
+
     url = url or get_store_url()
     with _lock:
         store = _stores.get(url)

@@ -11,16 +11,15 @@ import asyncio
 from abc import abstractmethod
 from collections.abc import Sequence
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_messaging import config
 from airflow_provider_messaging.compat import BaseNotifier
-from airflow_provider_messaging.hooks.aerialink import AerialinkHook
-from airflow_provider_messaging.hooks.telesign import TelesignHook
-from airflow_provider_messaging.models._validation import validate
-from airflow_provider_messaging.models.aerialink import RcsText
-from airflow_provider_messaging.models.telesign import OmnichannelRequest
 from airflow_provider_messaging.sending import Outcome, SendLedger, SendRequest
+
+if TYPE_CHECKING:  # the hooks and models load when a callback runs, not when a DAG file is parsed
+    from airflow_provider_messaging.hooks.aerialink import AerialinkHook
+    from airflow_provider_messaging.hooks.telesign import TelesignHook
 
 
 def _notification_key(context: Any, kind: str, recipient: str) -> str:
@@ -93,7 +92,7 @@ class TelesignNotifier(_MessagingNotifier):
         text: str,
         channels: Sequence[str] = ("sms",),
         message_type: str = "ARN",
-        telesign_conn_id: str = TelesignHook.default_conn_name,
+        telesign_conn_id: str = "telesign_default",
         **kwargs: Any,
     ):
         super().__init__(text=text, **kwargs)
@@ -104,6 +103,8 @@ class TelesignNotifier(_MessagingNotifier):
 
     @cached_property
     def hook(self) -> TelesignHook:
+        from airflow_provider_messaging.hooks.telesign import TelesignHook
+
         return TelesignHook(telesign_conn_id=self.telesign_conn_id)
 
     def _recipient(self) -> str:
@@ -113,6 +114,9 @@ class TelesignNotifier(_MessagingNotifier):
         return self.channels
 
     def _send(self) -> str:
+        from airflow_provider_messaging.models._validation import validate
+        from airflow_provider_messaging.models.telesign import OmnichannelRequest
+
         request = validate(
             OmnichannelRequest,
             {
@@ -144,7 +148,7 @@ class AerialinkNotifier(_MessagingNotifier):
         text: str,
         source: str | None = None,
         sms_failover_source: str | None = None,
-        aerialink_conn_id: str = AerialinkHook.default_conn_name,
+        aerialink_conn_id: str = "aerialink_default",
         **kwargs: Any,
     ):
         super().__init__(text=text, **kwargs)
@@ -155,6 +159,8 @@ class AerialinkNotifier(_MessagingNotifier):
 
     @cached_property
     def hook(self) -> AerialinkHook:
+        from airflow_provider_messaging.hooks.aerialink import AerialinkHook
+
         return AerialinkHook(aerialink_conn_id=self.aerialink_conn_id)
 
     def _recipient(self) -> str:
@@ -178,6 +184,9 @@ class AerialinkNotifier(_MessagingNotifier):
                 "failoverSource": self.sms_failover_source,
                 "fallbackText": self.text[:160],
             }
+        from airflow_provider_messaging.models._validation import validate
+        from airflow_provider_messaging.models.aerialink import RcsText
+
         response = self.hook.send_message(validate(RcsText, body))
         return response.guids[0]
 

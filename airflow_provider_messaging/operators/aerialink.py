@@ -9,15 +9,20 @@ from __future__ import annotations
 import copy
 from abc import abstractmethod
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
 
-from airflow_provider_messaging.hooks.aerialink import AerialinkHook
-from airflow_provider_messaging.models.aerialink import RcsCard, RcsCarousel, RcsMedia, RcsText, parse_message
 from airflow_provider_messaging.operators.base import MessagingSendOperator
 
-AerialinkMessage = RcsText | RcsMedia | RcsCard | RcsCarousel
+if TYPE_CHECKING:
+    from airflow_provider_messaging.hooks.aerialink import AerialinkHook
+    from airflow_provider_messaging.models.aerialink import RcsCard, RcsCarousel, RcsMedia, RcsText
+
+    AerialinkMessage = RcsText | RcsMedia | RcsCard | RcsCarousel
+
+# The hook and the models load when a task runs, not when a DAG file is parsed: this module imports neither.
+DEFAULT_CONN_ID = "aerialink_default"
 
 
 def _plain(value: Any) -> Any:
@@ -60,7 +65,7 @@ class _AerialinkOperator(MessagingSendOperator):
         source: str | None = None,
         callback_url: str | None = None,
         extra_fields: dict[str, Any] | None = None,
-        aerialink_conn_id: str = AerialinkHook.default_conn_name,
+        aerialink_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -72,6 +77,8 @@ class _AerialinkOperator(MessagingSendOperator):
 
     @cached_property
     def hook(self) -> AerialinkHook:
+        from airflow_provider_messaging.hooks.aerialink import AerialinkHook
+
         return AerialinkHook(aerialink_conn_id=self.aerialink_conn_id)
 
     @property
@@ -94,6 +101,8 @@ class _AerialinkOperator(MessagingSendOperator):
             body["callbackURL"] = callback_url
         if self.extra_fields:
             body["extra_fields"] = copy.deepcopy(self.extra_fields)
+        from airflow_provider_messaging.models.aerialink import parse_message
+
         return parse_message(body)
 
     def recipient_of(self, payload: BaseModel) -> str:

@@ -9,14 +9,26 @@ from __future__ import annotations
 import copy
 from abc import abstractmethod
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
 
-from airflow_provider_messaging.hooks.telesign import TelesignHook
-from airflow_provider_messaging.models._validation import validate
-from airflow_provider_messaging.models.telesign import OmnichannelRequest
 from airflow_provider_messaging.operators.base import MessagingSendOperator
+
+if TYPE_CHECKING:
+    from airflow_provider_messaging.hooks.telesign import TelesignHook
+    from airflow_provider_messaging.models.telesign import OmnichannelRequest
+
+# The hook and the models load when a task runs, not when a DAG file is parsed (module docstring of
+# operators.base): this module imports neither.
+DEFAULT_CONN_ID = "telesign_default"
+
+
+def _omnichannel(payload: BaseModel) -> OmnichannelRequest:
+    from airflow_provider_messaging.models.telesign import OmnichannelRequest
+
+    assert isinstance(payload, OmnichannelRequest)
+    return payload
 
 
 class TelesignSendOperator(MessagingSendOperator):
@@ -66,7 +78,7 @@ class TelesignSendOperator(MessagingSendOperator):
         external_id: str | None = None,
         request: OmnichannelRequest | dict[str, Any] | None = None,
         extra_fields: dict[str, Any] | None = None,
-        telesign_conn_id: str = TelesignHook.default_conn_name,
+        telesign_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -83,6 +95,8 @@ class TelesignSendOperator(MessagingSendOperator):
 
     @cached_property
     def hook(self) -> TelesignHook:
+        from airflow_provider_messaging.hooks.telesign import TelesignHook
+
         return TelesignHook(telesign_conn_id=self.telesign_conn_id)
 
     @property
@@ -110,19 +124,19 @@ class TelesignSendOperator(MessagingSendOperator):
             body["phone_number"] = recipient
         if self.extra_fields:
             body["extra_fields"] = {**(body.get("extra_fields") or {}), **copy.deepcopy(self.extra_fields)}
+        from airflow_provider_messaging.models._validation import validate
+        from airflow_provider_messaging.models.telesign import OmnichannelRequest
+
         return validate(OmnichannelRequest, body)
 
     def recipient_of(self, payload: BaseModel) -> str:
-        assert isinstance(payload, OmnichannelRequest)
-        return payload.phone_number
+        return _omnichannel(payload).phone_number
 
     def cascade_of(self, payload: BaseModel) -> list[str]:
-        assert isinstance(payload, OmnichannelRequest)
-        return [entry.channel for entry in payload.channels]
+        return [entry.channel for entry in _omnichannel(payload).channels]
 
     def send_payload(self, payload: BaseModel) -> str:
-        assert isinstance(payload, OmnichannelRequest)
-        response = self.hook.send_omnichannel(payload)
+        response = self.hook.send_omnichannel(_omnichannel(payload))
         assert response.reference_id
         return response.reference_id
 

@@ -14,12 +14,14 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_messaging import config
 from airflow_provider_messaging.compat import BaseTrigger, TriggerEvent
 from airflow_provider_messaging.models.status import DeliveryCriteria, MessageStatus, Verdict
-from airflow_provider_messaging.store import CampaignCounts, MessageStore
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) loads on the triggerer, not when a DAG file is parsed
+    from airflow_provider_messaging.store import CampaignCounts, MessageStore
 
 log = logging.getLogger(__name__)
 

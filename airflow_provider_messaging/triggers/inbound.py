@@ -7,11 +7,13 @@ import re
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_messaging import config
 from airflow_provider_messaging.compat import BaseTrigger, TriggerEvent
-from airflow_provider_messaging.store import InboundRecord, MessageStore
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) loads on the triggerer, not when a DAG file is parsed
+    from airflow_provider_messaging.store import InboundRecord, MessageStore
 
 
 def find_reply(

@@ -38,12 +38,14 @@ import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_messaging import config
 from airflow_provider_messaging.compat import BaseEventTrigger, TriggerEvent
 from airflow_provider_messaging.models.status import normalize_recipient
-from airflow_provider_messaging.store import InboundRecord
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) loads on the triggerer, not when a DAG file is parsed
+    from airflow_provider_messaging.store import InboundRecord
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 
@@ -29,6 +29,11 @@ def message_ids_from(value: Any, *, logical: bool = False) -> list[str]:
         if logical and message_id and value.get("logical_id"):
             return [str(value["logical_id"])]
         return [str(message_id)] if message_id else []
-    if isinstance(value, Iterable):  # lists, tuples, and Airflow's lazy XCom sequence of a mapped task
+    if isinstance(value, Sequence):
+        # Sliced up to len(): iterating Airflow's lazy XCom sequence of a mapped task reads one item past
+        # its end, which Airflow logs as an "XCom not found" error. One slice is also one request.
+        items = value[: len(value)]
+        return [m for item in items for m in message_ids_from(item, logical=logical)]
+    if isinstance(value, Iterable):  # sets, generators
         return [m for item in value for m in message_ids_from(item, logical=logical)]
     raise TypeError(f"message_id must be an id, a send record or a list of them, not {type(value).__name__}")

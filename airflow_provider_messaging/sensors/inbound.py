@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
 from airflow_provider_messaging import config
@@ -28,6 +28,7 @@ class InboundMessageSensor(BaseSensorOperator):
     :param postback: RCS postback data to wait for (a tapped suggestion).
     :param after_message_id: only replies stored after this message was sent (id or XCom record);
         default: replies stored after this task started.
+    :param deferrable: wait in the triggerer (default True); False waits in ``poke`` or ``reschedule`` ``mode``.
     """
 
     template_fields: Sequence[str] = (
@@ -50,7 +51,7 @@ class InboundMessageSensor(BaseSensorOperator):
         postback: str | None = None,
         after_message_id: Any = None,
         poll_interval: float | None = None,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=True),
+        deferrable: bool = True,
         store_url: str | None = None,
         **kwargs: Any,
     ) -> None:

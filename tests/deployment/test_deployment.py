@@ -165,6 +165,18 @@ def test_task_logs_have_no_error_line_and_no_secret(runs: Runs) -> None:
                 assert secret not in text, f"{where} shows a secret"
 
 
+def test_process_logs_have_no_error_line_and_no_secret(runs: Runs) -> None:
+    """The components' own output: the scheduler's holds what LocalExecutor workers log outside the task log
+    (Airflow's client logged ``XCom not found`` there when a sensor read a mapped task's XCom past its end)."""
+    secrets = runs.deployment.secrets.values()
+    for path in sorted(runs.deployment.logs.glob("*.log")):
+        text = path.read_text(errors="replace")
+        errors = [line for line in text.splitlines() if re.search(r"\[(error|critical)\s*\]|\bERROR\b|Traceback", line)]
+        assert not errors, f"{path.name}:\n" + "\n".join(errors[:10])
+        for secret in secrets:
+            assert secret not in text, f"{path.name} shows a secret"
+
+
 def test_messages_api_answers_only_an_airflow_login(runs: Runs) -> None:
     url = f"{runs.deployment.url}/messaging/ui/api/messages"
     anonymous = requests.get(url, timeout=30)

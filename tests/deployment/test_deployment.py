@@ -205,20 +205,23 @@ def test_cli_json_of_the_installed_package_parses(runs: Runs) -> None:
     assert json.loads(report.stdout)["sent"] == sum(len(e.outcomes) for e in EXPECTED.values())
 
 
-def test_connections_can_be_tested_from_the_cli_and_the_rest_api(deployment: Deployment) -> None:
-    """The workarounds the README gives for Airflow 3.3.2's Test button (apache/airflow#73298)."""
-    cli = deployment.run("airflow", "connections", "test", "telesign_default")
-    assert cli.returncode == 0 and "Connection success!" in cli.stdout, cli.stdout + cli.stderr
-    conn = json.loads(deployment.env["AIRFLOW_CONN_AERIALINK_DEFAULT"])
-    body = {
-        "connection_id": "aerialink_default",
-        "conn_type": conn["conn_type"],
-        "host": conn["host"],
-        "login": conn["login"],
-        "password": conn["password"],
-        "extra": json.dumps(conn["extra"]),
-    }
-    result = deployment.api("POST", "/connections/test", json=body)
-    assert result["status"] is True, result
-    wrong = deployment.api("POST", "/connections/test", json={**body, "password": "wrong"})
-    assert wrong["status"] is False and "wrong" not in wrong["message"]
+def test_workarounds_for_the_connection_test_button_of_airflow_3_3_2(deployment: Deployment) -> None:
+    """The list's *Test* button sends the stored connection without its password and with ``port: 0``;
+    for a connection stored without a port Airflow 3.3.2 answers 400 ("The host or port to test differs
+    from the stored connection", apache/airflow#73298). The README's workarounds, checked here."""
+    env_conn = json.loads(deployment.env["AIRFLOW_CONN_TELESIGN_DEFAULT"])
+    fields = {"conn_type": "telesign", "host": env_conn["host"], "login": env_conn["login"]}
+    for conn_id, port in (("telesign_no_port", None), ("telesign_with_port", deployment.sandbox_port)):
+        stored = {"connection_id": conn_id, **fields, "password": env_conn["password"], "port": port}
+        deployment.api("POST", "/connections", json=stored)
+
+    # 1. a port on the connection: the button's request (no password, the stored port) then passes
+    button = {"connection_id": "telesign_with_port", **fields, "port": deployment.sandbox_port}
+    assert deployment.api("POST", "/connections/test", json=button)["status"] is True
+    # 2. the REST call without a port (what the README shows)
+    rest = {"connection_id": "telesign_no_port", "conn_type": "telesign", "host": env_conn["host"]}
+    assert deployment.api("POST", "/connections/test", json=rest)["status"] is True
+    # 3. the command line, for stored and environment-variable connections alike
+    for conn_id in ("telesign_no_port", "aerialink_default"):
+        cli = deployment.run("airflow", "connections", "test", conn_id)
+        assert cli.returncode == 0 and "Connection success!" in cli.stdout, cli.stdout + cli.stderr

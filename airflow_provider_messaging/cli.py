@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from airflow_provider_messaging import config
+from airflow_provider_messaging._stdout import airflow_logs_to_stderr
 
 
 def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -143,22 +144,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(keep_home=args.keep_home, only=args.only, report_chart=args.report_chart)
 
 
-def _airflow_logs_to_stderr() -> None:
-    """Airflow configures logging when it is imported, writing to whatever ``sys.stdout`` is at that moment
-    (Alembic's INFO lines among others): import it while that is stderr, so that stdout carries only the
-    command's output and ``--json`` output parses."""
-    stdout = sys.stdout
-    sys.stdout = sys.stderr
-    try:
-        import airflow.configuration  # noqa: F401
-    except ImportError:  # the receiver and the CLI also run from plain environment variables
-        pass
-    finally:
-        sys.stdout = stdout
-
-
 # Commands that need no Airflow configuration when given --store-url (they stay fast then).
 _STORE_ONLY = ("status", "report", "optouts", "db")
+# The demo makes its own AIRFLOW_HOME first, then sends Airflow's logs to stderr itself.
+_OWN_AIRFLOW_HOME = ("demo",)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -218,8 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "action", None) in ("add", "remove") and (not args.recipient or not args.vendor):
         parser.error("optouts add/remove need RECIPIENT and --vendor")
-    if not (args.store_url and args.command in _STORE_ONLY):
-        _airflow_logs_to_stderr()
+    if not (args.store_url and args.command in _STORE_ONLY) and args.command not in _OWN_AIRFLOW_HOME:
+        airflow_logs_to_stderr()
     from airflow_provider_messaging.store import StoreError
 
     try:

@@ -93,6 +93,9 @@ def run_demo(
         return 2
     home = Path(tempfile.mkdtemp(prefix="messaging-demo-"))
     _prepare_environment(home, examples)
+    from airflow_provider_messaging._stdout import airflow_logs_to_stderr
+
+    airflow_logs_to_stderr()  # stdout: the summary below
     print(f"AIRFLOW_HOME={home}  store=sqlite:///{home / 'messaging.db'}")
     migrate = subprocess.run(
         [sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True, text=True, env=os.environ.copy()

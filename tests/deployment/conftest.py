@@ -28,3 +28,4 @@ def deployment(installed_python: Path, tmp_path_factory: pytest.TempPathFactory)
     finally:
         instance.stop()
     assert instance.alive_groups() == [], "processes left behind"
+    assert instance.escaped == [], "processes that had left their process group"

@@ -195,6 +195,7 @@ class Deployment:
             self.secrets.aerialink_password,
         ]
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.escaped: list[int] = []
         self._token: str | None = None
         atexit.register(self.stop)
 
@@ -264,6 +265,21 @@ class Deployment:
                 os.killpg(proc.pid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=10)
+        self.escaped = self.leftovers()  # left their process group: killed too, and reported by the fixture
+        for pid in self.escaped:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+    def leftovers(self) -> list[int]:
+        """Pids of processes still running in this deployment's AIRFLOW_HOME (every process started here,
+        and whatever they started, runs there: a process that left its group is found too)."""
+        found = []
+        for proc_dir in Path("/proc").iterdir():
+            if proc_dir.name.isdigit():
+                with contextlib.suppress(OSError):
+                    if Path(os.readlink(proc_dir / "cwd")) == self.home:
+                        found.append(int(proc_dir.name))
+        return found
 
     def alive_groups(self) -> list[str]:
         """Names of the started processes whose group still has a member."""

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from airflow_provider_messaging import config
+from airflow_provider_messaging._stdout import airflow_logs_to_stderr
 
 
 def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -50,6 +51,12 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+_SEND_PROBLEMS = {
+    "REJECTED": "the vendor refused it (or could not be reached): nothing was sent",
+    "UNKNOWN": "the request may have reached the vendor, the answer did not come back: not re-sent",
+}
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     store = _store(args)
     status = store.get_status(args.message_id)
@@ -78,8 +85,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({**status.to_dict(), "callbacks": callbacks}, indent=2))
         return 0
-    print(f"{status.vendor} message {status.message_id} to {status.recipient}")
-    print(f"  state: {status.state.value}{' (complete)' if status.complete else ''}")
+    problem = _SEND_PROBLEMS.get(status.send_status or "")
+    print(f"{status.vendor} message {status.message_id or '(none: not accepted)'} to {status.recipient}")
+    if problem:  # no delivery state to speak of: say what happened to the send, with the vendor's error
+        print(f"  send: {status.send_status} - {problem}")
+        print(f"  error: {status.error or '(none recorded)'}")
+    else:
+        print(f"  state: {status.state.value}{' (complete)' if status.complete else ''}")
     print(f"  cascade: {' -> '.join(status.channels)}")
     if status.delivered_channel:
         print(f"  delivered on: {status.delivered_channel}{' (fallback)' if status.fallback_used else ''}")
@@ -181,6 +193,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(keep_home=args.keep_home, only=args.only, report_chart=args.report_chart)
 
 
+# Commands that need no Airflow configuration when given --store-url (they stay fast then).
+_STORE_ONLY = ("status", "report", "optouts", "db")
+# The demo makes its own AIRFLOW_HOME first, then sends Airflow's logs to stderr itself.
+_OWN_AIRFLOW_HOME = ("demo",)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="airflow-messaging", description=__doc__)
     parser.add_argument("--store-url", help="store URL (default: [messaging] store_url or SQLite in AIRFLOW_HOME)")
@@ -260,6 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "action", None) in ("add", "remove") and (not args.recipient or not args.vendor):
         parser.error("optouts add/remove need RECIPIENT and --vendor")
+    if not (args.store_url and args.command in _STORE_ONLY) and args.command not in _OWN_AIRFLOW_HOME:
+        airflow_logs_to_stderr()
     from airflow_provider_messaging.store import StoreError
 
     try:

@@ -20,7 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "example_dags"
+# Installed from a wheel, the examples ship inside the package (setup.py copies them there); in a
+# clone they are read from the repository root, their source of truth.
+_PACKAGED_EXAMPLES = Path(__file__).resolve().parent / "example_dags"
+EXAMPLES_DIR = _PACKAGED_EXAMPLES if _PACKAGED_EXAMPLES.is_dir() else _PACKAGED_EXAMPLES.parent.parent / "example_dags"
 
 
 @dataclass(frozen=True)
@@ -86,10 +89,13 @@ def run_demo(
     """Run the examples; return 0 when each ended as its scenario says. With ``report_chart``, print the
     delivery report of the run and write its chart there (``.png`` or ``.svg``)."""
     if not examples.is_dir():
-        print(f"example DAGs not found at {examples} (run the demo from a clone of the repository)", file=sys.stderr)
+        print(f"example DAGs not found at {examples} (a broken installation? reinstall the package)", file=sys.stderr)
         return 2
     home = Path(tempfile.mkdtemp(prefix="messaging-demo-"))
     _prepare_environment(home, examples)
+    from airflow_provider_messaging._stdout import airflow_logs_to_stderr
+
+    airflow_logs_to_stderr()  # stdout: the summary below
     print(f"AIRFLOW_HOME={home}  store=sqlite:///{home / 'messaging.db'}")
     migrate = subprocess.run(
         [sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True, text=True, env=os.environ.copy()

@@ -12,6 +12,7 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
     catchup=False,
+    is_paused_upon_creation=True,
     params={"destination": "15559876543"},
     tags=["example", "aerialink", "rcs"],
 ) as dag:

@@ -1,4 +1,7 @@
-"""Aerialink RCS text with reply and link choices and SMS failover; waits for delivery, poke mode."""
+"""Aerialink RCS text with reply and link choices and SMS failover, then wait for delivery.
+
+Without a triggerer, pass ``deferrable=False`` (and ``mode="reschedule"`` to free the worker slot between checks).
+"""
 
 import pendulum
 from airflow.sdk import DAG
@@ -11,6 +14,7 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
     catchup=False,
+    is_paused_upon_creation=True,
     params={"destination": "15559876541"},
     tags=["example", "aerialink", "rcs"],
 ) as dag:
@@ -35,7 +39,5 @@ with DAG(
             "fallbackText": "Your appointment is tomorrow at 10:00. Reply YES to confirm.",
         },
     )
-    wait = MessageDeliverySensor(
-        task_id="wait_for_delivery", message_id=send.output, deferrable=False, poke_interval=0.5, timeout=120
-    )
+    wait = MessageDeliverySensor(task_id="wait_for_delivery", message_id=send.output, timeout=120)
     send >> wait

@@ -14,6 +14,7 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
     catchup=False,
+    is_paused_upon_creation=True,
     params={"phone_number": "15558675302", "order": "45390"},
     tags=["example", "telesign", "rcs"],
 ) as dag:

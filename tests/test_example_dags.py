@@ -36,7 +36,24 @@ def test_example_file(bag, filename: str) -> None:  # type: ignore[no-untyped-de
         assert dag.dag_id == Path(filename).stem, "one DAG per file, named after it"
         assert dag.tasks, f"{dag.dag_id} has no tasks"
         assert "example" in dag.tags
+        # unpausing an example sends nothing: it runs when triggered, and it starts paused
+        assert dag.timetable.can_be_scheduled is False, f"{dag.dag_id} has a schedule"
+        assert dag.is_paused_upon_creation is True
         for task in dag.tasks:
             if isinstance(task, BaseSensorOperator):
                 timeout = task.timeout.total_seconds() if isinstance(task.timeout, timedelta) else task.timeout
                 assert 0 < timeout <= 3600, f"{dag.dag_id}.{task.task_id}: sensor timeout {timeout!r}"
+                assert getattr(task, "deferrable", None) is True, f"{dag.dag_id}.{task.task_id} does not defer"
+
+
+def test_no_example_uses_a_logical_date_only_template() -> None:
+    """Manual runs have no logical date in Airflow 3: ``{{ ds }}`` and friends are undefined there."""
+    import re
+
+    undefined_in_manual_runs = {"ds", "ds_nodash", "ts", "ts_nodash", "logical_date", "data_interval_start"}
+    for path in EXAMPLES.glob("*.py"):
+        code = re.sub(r'""".*?"""', "", path.read_text(), flags=re.S)  # docstrings may mention them
+        for expression in re.findall(r"\{\{(.*?)\}\}", code):
+            variables = re.sub(r"\|\s*\w+|\.\s*\w+", "", expression)  # drop filters and attributes
+            used = set(re.findall(r"\w+", variables)) & undefined_in_manual_runs
+            assert not used, f"{path.name}: {{{{{expression}}}}} uses {used}, undefined in a manual run"

@@ -196,6 +196,7 @@ class MessageStatus:
     recipient: str | None = None
     idempotency_key: str | None = None
     send_status: str | None = None
+    error: str | None = None  # why a send was REJECTED or its outcome is UNKNOWN (the vendor's error)
     created_at: datetime | None = None
     completed_at: datetime | None = None
     dag_id: str | None = None
@@ -233,6 +234,7 @@ class MessageStatus:
             "recipient": self.recipient,
             "idempotency_key": self.idempotency_key,
             "send_status": self.send_status,
+            "error": self.error,
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "completed_at": self.completed_at.isoformat() if self.completed_at else None,
             "dag_id": self.dag_id,

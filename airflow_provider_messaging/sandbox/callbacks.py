@@ -50,6 +50,7 @@ class CallbackDispatcher:
         self._in_flight = 0
         self._generation = 0
         self._stopping = False
+        self._held = False
         self._queues: list[queue.Queue[Delivery | None]] = [
             queue.Queue() for _ in range(max(1, config.callback_workers))
         ]
@@ -90,6 +91,22 @@ class CallbackDispatcher:
             self._records.clear()
             self._cond.notify_all()
 
+    def hold(self) -> None:
+        """Keep due callbacks back (they are still scheduled) until :meth:`release`."""
+        with self._cond:
+            self._held = True
+
+    def release(self) -> None:
+        """Send held callbacks (in their planned order) and stop holding."""
+        with self._cond:
+            self._held = False
+            self._cond.notify_all()
+
+    @property
+    def held(self) -> bool:
+        with self._cond:
+            return self._held
+
     # -- scheduling ------------------------------------------------------------------------------
     def schedule(self, delivery: Delivery, delay_s: float) -> None:
         with self._cond:
@@ -104,9 +121,9 @@ class CallbackDispatcher:
             with self._cond:
                 while not self._stopping:
                     now = time.monotonic()
-                    if self._heap and self._heap[0][0] <= now:
+                    if self._heap and self._heap[0][0] <= now and not self._held:
                         break
-                    self._cond.wait(self._heap[0][0] - now if self._heap else None)
+                    self._cond.wait(self._heap[0][0] - now if self._heap and not self._held else None)
                 if self._stopping:
                     return
                 due: list[Delivery] = []

@@ -1,4 +1,4 @@
-"""Unauthenticated control routes under ``/sandbox``: inbound injection, logs, reset, health."""
+"""Unauthenticated control routes under ``/sandbox``: inbound injection, logs, reset, holding callbacks, health."""
 
 from __future__ import annotations
 
@@ -58,11 +58,23 @@ def control_router(ctx: SandboxContext) -> APIRouter:
         ctx.dispatcher.reset()
         return {"status": "reset"}
 
+    @router.post("/callbacks/hold")
+    def hold_callbacks() -> dict[str, bool]:
+        """Keep every callback back until released (to look at messages that are still in flight)."""
+        ctx.dispatcher.hold()
+        return {"held": True}
+
+    @router.post("/callbacks/release")
+    def release_callbacks() -> dict[str, bool]:
+        ctx.dispatcher.release()
+        return {"held": False}
+
     @router.get("/health")
     def health() -> dict[str, Any]:
         return {
             "status": "ok",
             "pending_callbacks": ctx.dispatcher.pending(),
+            "callbacks_held": ctx.dispatcher.held,
             "time_scale": ctx.config.time_scale,
             "scenarios": scenarios.describe(),
         }

@@ -20,6 +20,7 @@ CLI (wired by the lead as ``airflow-messaging sandbox``; every option is optiona
     --callback-header 'Name: value' extra header on every callback (repeatable)
     --callback-username U / --callback-password P   HTTP Basic on Aerialink callbacks
     --telesign-callback-method {POST,GET}           method of Telesign delivery callbacks (default POST)
+    --print-env                     print the matching Airflow connections and [messaging] settings, then exit
 
 It serves in the foreground until SIGINT or SIGTERM and returns 0.
 """
@@ -27,8 +28,10 @@ It serves in the foreground until SIGINT or SIGTERM and returns 0.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import re
+import shlex
 import signal
 import socket
 import sys
@@ -156,33 +159,99 @@ class SandboxServer:
 
 
 # -- CLI -----------------------------------------------------------------------------------------
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows every option's default; "not set" for options that are off unless given."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None:
+            return f"{action.help} (default: not set)"
+        if action.default in (False, []) or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     defaults = SandboxConfig()
     p = argparse.ArgumentParser(
-        prog="airflow-messaging sandbox", description="Local emulator of Telesign and Aerialink."
+        prog="airflow-messaging sandbox",
+        description="Local emulator of the Telesign and Aerialink APIs: validates requests like the vendor, "
+        "answers like the vendor and posts vendor-shaped callbacks to your receiver. The outcome of each "
+        "message is chosen by the last digit of the recipient (see GET /sandbox/health).",
+        epilog="Wire it into Airflow: run `airflow-messaging sandbox --print-env` with the same options and "
+        "export its output where Airflow runs (see the README, 'Try it in a real Airflow').",
+        formatter_class=_HelpFormatter,
     )
-    p.add_argument("--host", default=defaults.host)
-    p.add_argument("--port", type=int, default=DEFAULT_CLI_PORT)
-    p.add_argument("--time-scale", type=float, default=defaults.time_scale)
-    p.add_argument("--base-delay", type=float, default=defaults.base_delay_s)
-    p.add_argument("--telesign-customer-id", default=defaults.telesign_customer_id)
-    p.add_argument("--telesign-api-key", default=defaults.telesign_api_key)
-    p.add_argument("--aerialink-username", default=defaults.aerialink_username)
-    p.add_argument("--aerialink-password", default=defaults.aerialink_password)
-    for name in ("telesign-status-url", "telesign-inbound-url", "aerialink-status-url", "aerialink-inbound-url"):
-        p.add_argument(f"--{name}", default=None)
-    p.add_argument("--receiver-url", default=None)
-    p.add_argument("--callback-token", default=None)
-    p.add_argument("--callback-header", action="append", default=[], metavar="'Name: value'")
-    p.add_argument("--callback-username", default=None)
-    p.add_argument("--callback-password", default=None)
-    p.add_argument("--telesign-callback-method", choices=("POST", "GET"), default=defaults.telesign_callback_method)
+    p.add_argument("--host", default=defaults.host, help="address to listen on")
+    p.add_argument("--port", type=int, default=DEFAULT_CLI_PORT, help="port to listen on (0: any free port)")
+    p.add_argument(
+        "--time-scale",
+        type=float,
+        default=defaults.time_scale,
+        help="factor applied to vendor durations such as fallback_time (0.001: 600 s become 0.6 s)",
+    )
+    p.add_argument("--base-delay", type=float, default=defaults.base_delay_s, help="seconds before the first callback")
+    p.add_argument(
+        "--telesign-customer-id", default=defaults.telesign_customer_id, help="Customer ID (Basic user) accepted"
+    )
+    p.add_argument(
+        "--telesign-api-key",
+        default=defaults.telesign_api_key,
+        help="API key (base64) accepted, and the key Telesign callbacks are signed with",
+    )
+    p.add_argument("--aerialink-username", default=defaults.aerialink_username, help="Aerialink API user accepted")
+    p.add_argument("--aerialink-password", default=defaults.aerialink_password, help="Aerialink API secret accepted")
+    for name, what in (
+        ("telesign-status-url", "Telesign delivery callbacks (unless a request carries its own callback_url)"),
+        ("telesign-inbound-url", "Telesign inbound (MO) callbacks"),
+        ("aerialink-status-url", "Aerialink delivery callbacks of messages without a callbackURL"),
+        ("aerialink-inbound-url", "Aerialink inbound callbacks"),
+    ):
+        p.add_argument(f"--{name}", default=None, metavar="URL", help=f"where to post {what}; overrides --receiver-url")
+    p.add_argument(
+        "--receiver-url",
+        default=None,
+        metavar="BASE",
+        help="base URL of the callback receiver, e.g. http://localhost:8080/messaging for the receiver mounted "
+        "in the Airflow API server; sets the four callback URLs to BASE/telesign/status, BASE/telesign/inbound, "
+        "BASE/aerialink/status and BASE/aerialink/inbound (no callbacks are sent without it)",
+    )
+    p.add_argument(
+        "--callback-token",
+        default=None,
+        metavar="TOKEN",
+        help="appended as ?token=TOKEN to the URLs built from --receiver-url; must equal the receiver's "
+        "[messaging] callback_token",
+    )
+    p.add_argument(
+        "--callback-header",
+        action="append",
+        default=[],
+        metavar="'Name: value'",
+        help="extra header on every callback (repeatable)",
+    )
+    p.add_argument("--callback-username", default=None, help="HTTP Basic user on Aerialink callbacks")
+    p.add_argument("--callback-password", default=None, help="HTTP Basic password on Aerialink callbacks")
+    p.add_argument(
+        "--telesign-callback-method",
+        choices=("POST", "GET"),
+        default=defaults.telesign_callback_method,
+        help="method of Telesign delivery callbacks (the vendor docs show both)",
+    )
+    p.add_argument(
+        "--print-env",
+        action="store_true",
+        help="print the Airflow connections and [messaging] settings (shell export lines) that match a sandbox "
+        "started with the same options, then exit",
+    )
     return p
 
 
 def config_from_args(argv: Sequence[str] | None = None) -> SandboxConfig:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    return _config(parser, parser.parse_args(argv))
+
+
+def _config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> SandboxConfig:
     headers: dict[str, str] = {}
     for item in args.callback_header:
         name, sep, value = item.partition(":")
@@ -254,10 +323,53 @@ def serve(config: SandboxConfig, stop: threading.Event | None = None) -> int:
     return 0
 
 
+def environment(config: SandboxConfig, callback_token: str | None = None) -> dict[str, str]:
+    """Airflow connections ``telesign_default`` / ``aerialink_default`` and ``[messaging]`` settings that
+    match a sandbox running with ``config`` (its callback URLs point at the receiver)."""
+    host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(config.host, config.host)
+    url = f"http://[{host}]:{config.port}" if ":" in host else f"http://{host}:{config.port}"
+    telesign = {
+        "conn_type": "telesign",
+        "host": url,
+        "login": config.telesign_customer_id,
+        "password": config.telesign_api_key,
+    }
+    aerialink: dict[str, Any] = {
+        "conn_type": "aerialink",
+        "host": url,
+        "login": config.aerialink_username,
+        "password": config.aerialink_password,
+        "extra": {"default_source": config.aerialink_sender},
+    }
+    if config.aerialink_status_url:
+        aerialink["extra"]["callback_url"] = config.aerialink_status_url
+    env = {
+        "AIRFLOW_CONN_TELESIGN_DEFAULT": json.dumps(telesign),
+        "AIRFLOW_CONN_AERIALINK_DEFAULT": json.dumps(aerialink),
+    }
+    if callback_token:
+        env["AIRFLOW__MESSAGING__CALLBACK_TOKEN"] = callback_token
+    if config.callback_username and config.callback_password:
+        env["AIRFLOW__MESSAGING__CALLBACK_USERNAME"] = config.callback_username
+        env["AIRFLOW__MESSAGING__CALLBACK_PASSWORD"] = config.callback_password
+    return env
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    config = _config(parser, args)
+    if args.print_env:
+        if config.port == 0:
+            parser.error("--print-env needs the --port the sandbox will listen on (not 0)")
+        if not args.receiver_url and not config.telesign_status_url:
+            print("# no --receiver-url: the sandbox will send no callbacks", file=sys.stderr)
+        for key, value in environment(config, args.callback_token).items():
+            print(f"export {key}={shlex.quote(value)}")
+        return 0
     if not logging.getLogger().handlers:  # run as a command: show the start-up banner on stderr
         logging.basicConfig(level=logging.INFO, format="%(message)s")
-    return serve(config_from_args(argv))
+    return serve(config)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 
@@ -29,8 +29,8 @@ def message_ids_from(value: Any, *, logical: bool = False) -> list[str]:
         if logical and message_id and value.get("logical_id"):
             return [str(value["logical_id"])]
         return [str(message_id)] if message_id else []
-    if isinstance(value, Iterable):  # lists, tuples, and Airflow's lazy XCom sequence of a mapped task
-        return [m for item in value for m in message_ids_from(item, logical=logical)]
+    if isinstance(value, Iterable):
+        return [m for item in _items(value) for m in message_ids_from(item, logical=logical)]
     raise TypeError(f"message_id must be an id, a send record or a list of them, not {type(value).__name__}")
 
 
@@ -50,5 +50,14 @@ def campaign_ids_from(value: Any) -> list[str]:
         campaign_id = value.get("campaign_id")
         return [str(campaign_id)] if campaign_id and "message_id" not in value else []
     if isinstance(value, Iterable):
-        return list(dict.fromkeys(c for item in value for c in campaign_ids_from(item)))
+        return list(dict.fromkeys(c for item in _items(value) for c in campaign_ids_from(item)))
     return []
+
+
+def _items(value: Iterable[Any]) -> Iterable[Any]:
+    """The items of a list, a set, a generator - or Airflow's lazy XCom sequence of a mapped task, which is
+    sliced up to ``len()``: iterating it reads one item past its end, which Airflow logs as an "XCom not
+    found" error. One slice is also one request."""
+    if isinstance(value, Sequence):
+        return value[: len(value)]
+    return value

@@ -14,7 +14,6 @@ from airflow_provider_messaging.compat import (
     AirflowSkipException,
     BaseSensorOperator,
     PokeReturnValue,
-    conf,
 )
 from airflow_provider_messaging.models.status import DeliveryCriteria, MessageStatus
 from airflow_provider_messaging.sensors._ids import campaign_ids_from, message_ids_from
@@ -41,7 +40,8 @@ class MessageDeliverySensor(BaseSensorOperator):
     :param match: for lists, ``all`` (default) or ``any``.
     :param min_delivered_ratio: with ``match="all"``, the share that must succeed (default 1.0).
     :param poll_interval: seconds between store reads (default ``[messaging] poll_interval``).
-    :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``, True if unset).
+    :param deferrable: wait in the triggerer without holding a worker slot (default True, whatever
+        ``[operators] default_deferrable`` says); False waits in ``poke`` or ``reschedule`` ``mode``.
     """
 
     template_fields: Sequence[str] = ("message_id", "vendor")
@@ -57,7 +57,7 @@ class MessageDeliverySensor(BaseSensorOperator):
         match: str = "all",
         min_delivered_ratio: float = 1.0,
         poll_interval: float | None = None,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=True),
+        deferrable: bool = True,
         store_url: str | None = None,
         **kwargs: Any,
     ) -> None:

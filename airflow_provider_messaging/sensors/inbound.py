@@ -14,7 +14,6 @@ from airflow_provider_messaging.compat import (
     AirflowSkipException,
     BaseSensorOperator,
     PokeReturnValue,
-    conf,
 )
 from airflow_provider_messaging.sensors._ids import message_ids_from
 from airflow_provider_messaging.triggers.inbound import InboundMessageTrigger, find_reply
@@ -33,6 +32,7 @@ class InboundMessageSensor(BaseSensorOperator):
     :param postback: RCS postback data to wait for (a tapped suggestion).
     :param after_message_id: only replies stored after this message was sent (id or XCom record);
         default: replies stored after this task started.
+    :param deferrable: wait in the triggerer (default True); False waits in ``poke`` or ``reschedule`` ``mode``.
     """
 
     template_fields: Sequence[str] = (
@@ -55,7 +55,7 @@ class InboundMessageSensor(BaseSensorOperator):
         postback: str | None = None,
         after_message_id: Any = None,
         poll_interval: float | None = None,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=True),
+        deferrable: bool = True,
         store_url: str | None = None,
         **kwargs: Any,
     ) -> None:

@@ -818,6 +818,7 @@ class MessageStore:
             recipient=row["recipient"],
             idempotency_key=row["idempotency_key"],
             send_status=row["send_status"],
+            error=row["error"],
             created_at=row["created_at"],
             completed_at=row["completed_at"],
             dag_id=row["dag_id"],

@@ -294,3 +294,30 @@ def test_report_and_docs_are_not_public_on_the_api_server(airflow_server: Airflo
     report = requests.get(f"{base}/report", headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert report.status_code == 200 and "delivery_rate" in report.json()
     assert "Duplicate Operation ID" not in airflow_server.log.read_text(errors="replace")
+
+
+def test_rejected_and_unknown_sends_read_as_such(
+    page: Any, airflow_server: AirflowServer, ui_store: MessageStore
+) -> None:
+    """A send the vendor refused, or whose answer never came, is not shown as a pending (QUEUED) message."""
+    error = "HTTP 400 from Telesign: 11000 Invalid value for parameter phone_number"
+    for number, unknown, reason in (("15550000006", False, error), ("15550000009", True, "ReadTimeout after 30 s")):
+        key = f"ui-problems-{number}"
+        ui_store.reserve_send(idempotency_key=key, vendor="telesign", recipient=number, channels=["sms"])
+        ui_store.fail_send(key, reason, outcome_unknown=unknown)
+
+    login(page, airflow_server)
+    page.goto(f"{airflow_server.url}/messaging/ui/")
+    rejected = page.locator("#messages tbody tr", has_text="15550000006")
+    rejected.wait_for()
+    assert "REJECTED" in rejected.inner_text() and "(rejected)" in rejected.inner_text()
+    assert "QUEUED" not in rejected.inner_text()
+    assert rejected.locator(".state").get_attribute("title") == error
+    unknown_row = page.locator("#messages tbody tr", has_text="15550000009")
+    assert "SEND UNKNOWN" in unknown_row.inner_text() and "QUEUED" not in unknown_row.inner_text()
+
+    rejected.click()
+    summary = page.locator("#detail-summary")
+    summary.get_by_text("not sent: the vendor refused it").wait_for()
+    assert f"REJECTED: {error}" in summary.inner_text()
+    shot(page, "14-rejected-send")

@@ -28,6 +28,20 @@
     return el("span", state || "", "state state-" + (state || "none"));
   }
 
+  // A send the vendor refused, or whose outcome is unknown, has no delivery state: show what happened
+  // to the send instead, with the vendor's error as the tooltip.
+  const SEND_PROBLEMS = {
+    REJECTED: { badge: "REJECTED", id: "(rejected)", state: "not sent: the vendor refused it" },
+    UNKNOWN: { badge: "SEND UNKNOWN", id: "(no answer)", state: "unknown: the vendor's answer never came back" },
+  };
+
+  function messageBadge(m) {
+    if (!SEND_PROBLEMS[m.send_status]) return stateBadge(m.state);
+    const badge = el("span", SEND_PROBLEMS[m.send_status].badge, "state state-send-" + m.send_status);
+    if (m.error) badge.title = m.error;
+    return badge;
+  }
+
   function when(iso) {
     if (!iso) return "";
     return iso.replace("T", " ").replace(/\.\d+/, "").replace("+00:00", "");
@@ -78,10 +92,10 @@
       const tr = row([
         when(m.created_at),
         m.vendor,
-        el("code", m.message_id || "(not sent)"),
+        el("code", m.message_id || (SEND_PROBLEMS[m.send_status] || { id: "(sending)" }).id),
         m.recipient,
         (m.channels || []).join(" \u2192 "),
-        stateBadge(m.state),
+        messageBadge(m),
         m.delivered_channel || "",
         [m.dag_id, m.task_id].filter(Boolean).join(" / "),
       ]);
@@ -98,16 +112,21 @@
     if (tr) tr.classList.add("selected");
     const data = await api("messages/" + encodeURIComponent(messageId) + "?vendor=" + encodeURIComponent(vendor));
     const m = data.message;
-    $("#detail-id").textContent = m.message_id;
+    $("#detail-id").textContent = m.message_id || m.idempotency_key;
     const summary = $("#detail-summary");
     summary.replaceChildren();
     const facts = [
       ["Vendor", m.vendor],
       ["Recipient", m.recipient],
-      ["State", m.state + (m.complete ? " (complete)" : " (in progress)")],
+      [
+        "State",
+        SEND_PROBLEMS[m.send_status]
+          ? SEND_PROBLEMS[m.send_status].state
+          : m.state + (m.complete ? " (complete)" : " (in progress)"),
+      ],
       ["Delivered via", m.delivered_channel || "\u2014"],
       ["Fallback used", m.fallback_used ? "yes" : "no"],
-      ["Send", m.send_status],
+      ["Send", m.send_status + (m.error ? ": " + m.error : "")],
       ["DAG / task / run", [m.dag_id, m.task_id, m.run_id].filter(Boolean).join(" / ")],
       ["Idempotency key", m.idempotency_key],
       ["Created", when(m.created_at)],

@@ -15,7 +15,7 @@ def airflow_logs_to_stderr() -> None:
     stdout = sys.stdout
     sys.stdout = sys.stderr
     try:
-        import airflow.configuration  # noqa: F401
+        from airflow_provider_messaging.compat import conf  # noqa: F401  (loads Airflow's configuration)
     except ImportError:  # the receiver and the CLI also run from plain environment variables
         pass
     finally:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from airflow_provider_messaging.exceptions import FieldError, PayloadValidationError
 from airflow_provider_messaging.models import aerialink, telesign
 from airflow_provider_messaging.models._validation import validate
+from airflow_provider_messaging.models.consent import inbound_action
 from airflow_provider_messaging.models.status import ChannelEvent, aerialink_state, telesign_state
 from airflow_provider_messaging.store import NewInbound
 
@@ -99,14 +100,15 @@ def telesign_delivery(data: object) -> DeliveryUpdate:
 
 def telesign_inbound(data: object) -> NewInbound:
     message = validate(telesign.InboundMessage, data)
+    action, keyword = inbound_action("telesign", message.action, message.keyword, message.text)
     inbound = NewInbound(
         channel=message.channel,
         sender=message.sender or "unknown",
         recipient=message.waba_phone_number or message.rcs_sender_id or None,
         text=message.text,
         media=tuple(message.media_urls),
-        action=message.action,
-        keyword=message.keyword,
+        action=action,
+        keyword=keyword,
         postback=message.postback,
         reference_id=message.reference_id,
         received_at=message.received_at,
@@ -137,13 +139,14 @@ def aerialink_channel(channel: str | None, failover: bool | None) -> str:
 def aerialink_inbound(data: object) -> NewInbound:
     message = validate(aerialink.InboundMessage, data)
     channel = "sms" if (message.message_type or "").upper().startswith("SMS") else "rcs"
+    action, keyword = inbound_action("aerialink", message.action, message.keyword, message.text)
     inbound = NewInbound(
         channel=channel,
         sender=message.sender or "unknown",
         recipient=message.destination,
         text=message.text,
-        action=message.action,
-        keyword=message.keyword,
+        action=action,
+        keyword=keyword,
         postback=message.postback,
         reference_id=message.message_guid,
         received_at=message.received_at,

@@ -254,7 +254,7 @@ def create_ui_router(get_store: Callable[[], MessageStore], authenticate: Authen
     @router.delete("/api/optouts/{vendor}/{recipient}")
     async def remove_optout(user: Writer, vendor: str, recipient: str) -> JSONResponse:
         chosen = _vendor(vendor) or ""
-        removed = await in_thread(lambda: get_store().remove_opt_out(chosen, recipient))
+        removed = await in_thread(lambda: get_store().remove_opt_out(chosen, recipient, source="ui"))
         if not removed:
             raise HTTPException(404, "not on the opt-out list")
         name = getattr(user, "get_name", None)

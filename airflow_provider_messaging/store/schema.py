@@ -155,3 +155,22 @@ watcher_cursors = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# 0003: every opt-out / opt-in, with when, how and what it referred to (the opt-out list is the current state)
+consent_events = Table(
+    "messaging_consent",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("vendor", String(20), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("action", String(16), nullable=False),  # opt_out | opt_in
+    Column("method", String(32), nullable=False),  # keyword | api | ui | cli | vendor_error | import
+    Column("keyword", String(64), nullable=True),
+    Column("consent_text", Text, nullable=True),
+    Column("campaign", String(250), nullable=True),
+    Column("detail", Text, nullable=True),
+    Column("inbound_id", Integer, nullable=True),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_messaging_consent_recipient", "vendor", "recipient", "id"),
+)

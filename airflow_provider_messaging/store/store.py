@@ -34,9 +34,11 @@ from airflow_provider_messaging.models.status import (
 )
 from airflow_provider_messaging.store import migrate
 from airflow_provider_messaging.store.engine import create_store_engine, is_sqlite, normalize_url
+from airflow_provider_messaging.store.optout_files import OptOutEntry
 from airflow_provider_messaging.store.schema import (
     callbacks,
     channel_attempts,
+    consent_events,
     inbound_messages,
     messages,
     opt_outs,
@@ -744,6 +746,7 @@ class MessageStore:
             "inbound": inbound_messages,
             "opt_outs": opt_outs,
             "watcher_cursors": watcher_cursors,
+            "consent": consent_events,
         }
         with self._read() as connection:
             return int(connection.execute(select(func.count()).select_from(tables[table])).scalar_one())
@@ -801,12 +804,23 @@ class MessageStore:
             ).scalar_one()
             if inbound.action in ("stop", "start"):
                 self._lock_opt_out(connection, vendor, sender)
-            if inbound.action == "stop":
-                self._add_opt_out(connection, vendor, sender, "keyword", inbound.keyword, now)
-            elif inbound.action == "start":
-                connection.execute(
-                    delete(opt_outs).where(and_(opt_outs.c.vendor == vendor, opt_outs.c.recipient == sender))
-                )
+                # a consent record for each change of the list (a repeated STOP changes nothing)
+                if inbound.action == "stop":
+                    changed = self._add_opt_out(connection, vendor, sender, "keyword", inbound.keyword, now)
+                else:
+                    changed = self._delete_opt_out(connection, vendor, sender)
+                if changed:
+                    self._record_consent(
+                        connection,
+                        vendor=vendor,
+                        recipient=sender,
+                        action="opt_out" if inbound.action == "stop" else "opt_in",
+                        method="keyword",
+                        keyword=inbound.keyword,
+                        inbound_id=new_id,
+                        occurred_at=inbound.received_at,
+                        now=now,
+                    )
             row = connection.execute(select(inbound_messages).where(inbound_messages.c.id == new_id)).one()
         return _inbound_from_row(row._mapping), True
 
@@ -857,22 +871,203 @@ class MessageStore:
         )
         return True
 
-    def add_opt_out(self, vendor: str, recipient: str, *, source: str = "cli") -> bool:
-        """Add a recipient to the opt-out list of a vendor; False if it was already there."""
+    def _delete_opt_out(self, connection: Connection, vendor: str, recipient: str) -> bool:
+        result = connection.execute(
+            delete(opt_outs).where(and_(opt_outs.c.vendor == vendor, opt_outs.c.recipient == recipient))
+        )
+        return bool(result.rowcount)
+
+    def _record_consent(
+        self,
+        connection: Connection,
+        *,
+        vendor: str,
+        recipient: str,
+        action: str,
+        method: str,
+        now: datetime,
+        keyword: str | None = None,
+        consent_text: str | None = None,
+        campaign: str | None = None,
+        detail: str | None = None,
+        inbound_id: int | None = None,
+        occurred_at: datetime | None = None,
+    ) -> None:
+        connection.execute(
+            insert(consent_events).values(
+                vendor=vendor,
+                recipient=recipient,
+                action=action,
+                method=method,
+                keyword=keyword,
+                consent_text=consent_text,
+                campaign=campaign,
+                detail=detail,
+                inbound_id=inbound_id,
+                occurred_at=occurred_at or now,
+                created_at=now,
+            )
+        )
+
+    def add_opt_out(
+        self,
+        vendor: str,
+        recipient: str,
+        *,
+        source: str = "cli",
+        keyword: str | None = None,
+        consent_text: str | None = None,
+        campaign: str | None = None,
+        detail: str | None = None,
+    ) -> bool:
+        """Add a recipient to the opt-out list of a vendor; False if it was already there.
+
+        ``source`` says how (``cli``, ``api``, ``ui``, ``vendor_error``, ...); a consent record keeps it
+        with ``consent_text`` / ``campaign`` / ``detail`` (e.g. the vendor's error).
+        """
         recipient = normalize_recipient(recipient)
+        now = utcnow()
         with self._write() as connection:
             self._lock_opt_out(connection, vendor, recipient)
-            return self._add_opt_out(connection, vendor, recipient, source, None, utcnow())
-
-    def remove_opt_out(self, vendor: str, recipient: str) -> bool:
-        """Remove a recipient from the opt-out list; False if it was not there."""
-        with self._write() as connection:
-            result = connection.execute(
-                delete(opt_outs).where(
-                    and_(opt_outs.c.vendor == vendor, opt_outs.c.recipient == normalize_recipient(recipient))
+            added = self._add_opt_out(connection, vendor, recipient, source, keyword, now)
+            if added:
+                self._record_consent(
+                    connection,
+                    vendor=vendor,
+                    recipient=recipient,
+                    action="opt_out",
+                    method=source,
+                    keyword=keyword,
+                    consent_text=consent_text,
+                    campaign=campaign,
+                    detail=detail,
+                    now=now,
                 )
+            return added
+
+    def remove_opt_out(
+        self,
+        vendor: str,
+        recipient: str,
+        *,
+        source: str = "cli",
+        consent_text: str | None = None,
+        campaign: str | None = None,
+    ) -> bool:
+        """Remove a recipient from the opt-out list (recorded as an opt-in by ``source``); False if absent."""
+        recipient = normalize_recipient(recipient)
+        now = utcnow()
+        with self._write() as connection:
+            self._lock_opt_out(connection, vendor, recipient)
+            removed = self._delete_opt_out(connection, vendor, recipient)
+            if removed:
+                self._record_consent(
+                    connection,
+                    vendor=vendor,
+                    recipient=recipient,
+                    action="opt_in",
+                    method=source,
+                    consent_text=consent_text,
+                    campaign=campaign,
+                    now=now,
+                )
+            return removed
+
+    def record_opt_in(
+        self,
+        vendor: str,
+        recipient: str,
+        *,
+        method: str = "api",
+        consent_text: str | None = None,
+        campaign: str | None = None,
+        detail: str | None = None,
+    ) -> bool:
+        """Record consent given (e.g. a web form): always a consent record, and off the opt-out list.
+
+        Returns True when the recipient had been opted out.
+        """
+        recipient = normalize_recipient(recipient)
+        now = utcnow()
+        with self._write() as connection:
+            self._lock_opt_out(connection, vendor, recipient)
+            removed = self._delete_opt_out(connection, vendor, recipient)
+            self._record_consent(
+                connection,
+                vendor=vendor,
+                recipient=recipient,
+                action="opt_in",
+                method=method,
+                consent_text=consent_text,
+                campaign=campaign,
+                detail=detail,
+                now=now,
             )
-            return bool(result.rowcount)
+            return removed
+
+    def import_opt_outs(self, entries: Iterable[OptOutEntry], *, batch_size: int = 500) -> tuple[int, int]:
+        """Add many opt-outs (``airflow-messaging optouts import``); returns (added, already listed).
+
+        Each entry keeps its original ``source`` and ``created_at`` when given; its consent record says
+        ``import``. Batches commit separately, in a fixed order of keys (no lock cycles with receivers).
+        """
+        added = existing = 0
+        pending = [(e.vendor, normalize_recipient(e.recipient), e) for e in entries]
+        for start in range(0, len(pending), batch_size):
+            chunk = sorted(pending[start : start + batch_size], key=lambda item: (item[0], item[1]))
+            now = utcnow()
+            with self._write() as connection:
+                for vendor, recipient, entry in chunk:
+                    self._lock_opt_out(connection, vendor, recipient)
+                    source = entry.source or "import"
+                    if not self._add_opt_out(
+                        connection, vendor, recipient, source, entry.keyword, entry.created_at or now
+                    ):
+                        existing += 1
+                        continue
+                    added += 1
+                    self._record_consent(
+                        connection,
+                        vendor=vendor,
+                        recipient=recipient,
+                        action="opt_out",
+                        method="import",
+                        keyword=entry.keyword,
+                        consent_text=entry.consent_text,
+                        campaign=entry.campaign,
+                        detail=None if entry.source is None else f"imported; first recorded by {entry.source}",
+                        occurred_at=entry.created_at,
+                        now=now,
+                    )
+        return added, existing
+
+    def consent_history(
+        self, vendor: str | None = None, recipient: str | None = None, *, limit: int = 1000
+    ) -> list[dict[str, Any]]:
+        """Consent records (opt-outs and opt-ins), oldest first."""
+        query = select(consent_events).order_by(consent_events.c.id).limit(limit)
+        if vendor:
+            query = query.where(consent_events.c.vendor == vendor)
+        if recipient:
+            query = query.where(consent_events.c.recipient == normalize_recipient(recipient))
+        with self._read() as connection:
+            return [
+                {
+                    "id": r.id,
+                    "vendor": r.vendor,
+                    "recipient": r.recipient,
+                    "action": r.action,
+                    "method": r.method,
+                    "keyword": r.keyword,
+                    "consent_text": r.consent_text,
+                    "campaign": r.campaign,
+                    "detail": r.detail,
+                    "inbound_id": r.inbound_id,
+                    "occurred_at": r.occurred_at.isoformat(),
+                    "created_at": r.created_at.isoformat(),
+                }
+                for r in connection.execute(query).all()
+            ]
 
     def is_opted_out(self, vendor: str, recipient: str) -> bool:
         with self._read() as connection:

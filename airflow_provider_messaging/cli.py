@@ -75,6 +75,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_optouts(args: argparse.Namespace) -> int:
     store = _store(args)
+    if args.action in ("export", "import"):
+        from airflow_provider_messaging.cli_optouts import export_optouts, import_optouts
+
+        return (export_optouts if args.action == "export" else import_optouts)(store, args)
     if args.action == "add":
         added = store.add_opt_out(args.vendor, args.recipient)
         print(("added " if added else "already opted out: ") + args.recipient)
@@ -170,11 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--chart", metavar="PATH", help="also write a chart (.png or .svg; needs matplotlib)")
     report.set_defaults(func=cmd_report)
 
-    optouts = commands.add_parser("optouts", help="list, add or remove opted-out recipients")
-    optouts.add_argument("action", choices=["list", "add", "remove"], nargs="?", default="list")
-    optouts.add_argument("recipient", nargs="?")
+    optouts = commands.add_parser("optouts", help="list, add, remove, export or import opted-out recipients")
+    optouts.add_argument("action", choices=["list", "add", "remove", "export", "import"], nargs="?", default="list")
+    optouts.add_argument("recipient", nargs="?", metavar="RECIPIENT|FILE", help="a recipient; for import a file")
     optouts.add_argument("--vendor", default=None)
     optouts.add_argument("--json", action="store_true")
+    optouts.add_argument("--format", choices=["csv", "json"], help="export/import format (default: by file name, csv)")
+    optouts.add_argument("--output", "-o", help="export to this file (default: stdout)")
     optouts.set_defaults(func=cmd_optouts)
     return parser
 

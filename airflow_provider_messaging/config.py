@@ -22,6 +22,7 @@ _DEFAULTS = {
     "callback_auth_disabled": "False",
     "max_callback_bytes": "65536",
     "poll_interval": "2",
+    "sending_policy": "",
 }
 
 

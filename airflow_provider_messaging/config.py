@@ -22,6 +22,7 @@ _DEFAULTS = {
     "callback_auth_disabled": "False",
     "max_callback_bytes": "65536",
     "poll_interval": "2",
+    "send_lease_seconds": "900",
     "sending_policy": "",
 }
 
@@ -51,6 +52,18 @@ def poll_interval(value: float | None = None) -> float:
 
 def airflow_home() -> Path:
     return Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow")).expanduser()
+
+
+def send_lease_seconds() -> float:
+    """``[messaging] send_lease_seconds``: how long a reserved send counts as in flight (see ``sending``)."""
+    raw = get_option("send_lease_seconds")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"[messaging] send_lease_seconds must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"[messaging] send_lease_seconds must be positive, got {raw!r}")
+    return value
 
 
 def get_store_url() -> str:

@@ -166,6 +166,11 @@ def get_provider_info() -> dict[str, Any]:
                     "poll_interval": _config_option(
                         "Seconds between store reads of the delivery trigger and sensors.", "2"
                     ),
+                    "send_lease_seconds": _config_option(
+                        "Seconds a reserved send counts as in flight: no other try sends its key meanwhile; "
+                        "after it the key counts as an unknown outcome. Longer than a hook's retry budget.",
+                        "900",
+                    ),
                     "sending_policy": _config_option(
                         "Default sending policy of every send, as JSON: local-time windows per message type "
                         "and frequency caps (README: Sending policies). Connection extras and policy= override it.",

@@ -16,13 +16,12 @@ from typing import Any
 from airflow.sdk import BaseNotifier
 
 from airflow_provider_messaging import config
-from airflow_provider_messaging.exceptions import MessagingError, SendOutcomeUnknownError
 from airflow_provider_messaging.hooks.aerialink import AerialinkHook
 from airflow_provider_messaging.hooks.telesign import TelesignHook
 from airflow_provider_messaging.models._validation import validate
 from airflow_provider_messaging.models.aerialink import RcsText
 from airflow_provider_messaging.models.telesign import OmnichannelRequest
-from airflow_provider_messaging.store import SendStatus
+from airflow_provider_messaging.sending import Outcome, SendLedger, SendRequest
 
 
 def _notification_key(context: Any, kind: str, recipient: str) -> str:
@@ -53,29 +52,23 @@ class _MessagingNotifier(BaseNotifier):
         return ["sms"]
 
     def notify(self, context: Any) -> None:
-        """Send the (already rendered) text once per event."""
+        """Send the (already rendered) text once per event, through the send ledger."""
         recipient = self._recipient()
         if not self.idempotent:
             self._send()
             return
-        store = config.get_store()
         key = _notification_key(context, type(self).__name__, recipient)
-        reservation = store.reserve_send(
-            idempotency_key=key, vendor=self.vendor, recipient=recipient, channels=self._channels()
+        request = SendRequest(
+            key=key, vendor=self.vendor, recipient=recipient, channels=tuple(self._channels()), send=self._send
         )
-        if not reservation.send:
-            if reservation.existing is not None and reservation.existing.send_status != SendStatus.ACCEPTED:
-                self.log.warning("Notification %s has an unknown outcome; not sent again", key)
-            return
-        try:
-            message_id = self._send()
-        except Exception as exc:
-            # Only a definite refusal (or nothing sent) frees the key for another call; a read timeout or
-            # an unexpected error may have reached the vendor, so a repeated callback must not send again.
-            unknown = isinstance(exc, SendOutcomeUnknownError) or not isinstance(exc, MessagingError)
-            store.fail_send(key, f"{type(exc).__name__}: {exc}", outcome_unknown=unknown)
-            raise
-        store.complete_send(key, message_id)
+        # A notification about a failure must reach the on-call person even if they once replied STOP.
+        result = SendLedger(config.get_store(), respect_opt_out=False, logger=self.log).send(request)
+        if result.exception is not None:  # this call failed: the callback's caller logs it
+            raise result.exception
+        if result.outcome is Outcome.ALREADY_SENT:
+            self.log.info("Notification %s was already sent as %s", key, result.message_id)
+        elif result.outcome in (Outcome.IN_FLIGHT, Outcome.UNKNOWN):
+            self.log.warning("Notification %s not sent again: %s", key, result.error)
 
     async def async_notify(self, context: Any) -> None:
         # The send is blocking I/O; run it off the triggerer's event loop.

@@ -1,8 +1,8 @@
-"""The send flow shared by every operator: validate -> opt-out check -> reserve -> send -> record.
+"""The base of every send operator: build the vendor payload, hand it to the send ledger, return the record.
 
-Operators are thin: a subclass only builds its vendor payload and names its hook. The idempotency key
-is written to the store before the HTTP call and completed with the vendor id after it, so a task
-retry returns the recorded message instead of texting the customer twice.
+Operators are thin: a subclass builds its vendor payload and names its hook; :mod:`airflow_provider_messaging.sending`
+owns the idempotent send (keys, atomic reservation, leases, outcome classification) for single sends,
+bulk mode and failover alike.
 """
 
 from __future__ import annotations
@@ -10,56 +10,36 @@ from __future__ import annotations
 import ast
 import re
 from abc import abstractmethod
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from pydantic import BaseModel
 
 from airflow_provider_messaging import config
-from airflow_provider_messaging.exceptions import (
-    MessagingError,
-    PayloadValidationError,
-    RateLimitError,
-    SendOutcomeUnknownError,
-    VendorAPIError,
-    VendorServerError,
-    VendorUnavailableError,
-)
+from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.models.status import normalize_recipient
 from airflow_provider_messaging.operators.rate_limit import RateLimiter
-from airflow_provider_messaging.store import MessageStore, SendStatus
+from airflow_provider_messaging.sending import (
+    Origin,
+    Outcome,
+    SendLedger,
+    SendRequest,
+    SendResult,
+    bulk_key,
+    raise_for_airflow,
+    task_key,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_messaging.store import MessageStore
+
 SKIPPED_OPT_OUT = "SKIPPED_OPT_OUT"
 FAILED = "FAILED"
-
-
-def send_record(
-    vendor: str,
-    recipient: str,
-    idempotency_key: str,
-    *,
-    message_id: str | None = None,
-    status: str,
-    channels: Sequence[str] = (),
-    error: str | None = None,
-) -> dict[str, Any]:
-    """The small JSON-able record every operator returns through XCom (one per recipient in bulk mode)."""
-    return {
-        "vendor": vendor,
-        "message_id": message_id,
-        "recipient": recipient,
-        "idempotency_key": idempotency_key,
-        "status": status,
-        "channels": list(channels),
-        "error": error,
-    }
 
 
 class MessagingSendOperator(BaseOperator):
@@ -122,11 +102,24 @@ class MessagingSendOperator(BaseOperator):
     def store(self) -> MessageStore:
         return config.get_store()
 
+    def ledger(self) -> SendLedger:
+        return SendLedger(
+            self.store, respect_opt_out=self.respect_opt_out, resend_unknown=self.resend_unknown, logger=self.log
+        )
+
     def _base_key(self, context: Context) -> str:
-        if self.idempotency_key:
-            return str(self.idempotency_key)
-        ti = context["ti"]
-        return f"{ti.dag_id}/{ti.task_id}/{ti.run_id}/{getattr(ti, 'map_index', -1)}"
+        return str(self.idempotency_key) if self.idempotency_key else task_key(context["ti"])
+
+    def send_request(self, payload: BaseModel, key: str, context: Context) -> SendRequest:
+        """The ledger's request for ``payload`` under ``key``."""
+        return SendRequest(
+            key=key,
+            vendor=self.vendor,
+            recipient=self.recipient_of(payload),
+            channels=tuple(self.cascade_of(payload)),
+            send=lambda: self.send_payload(payload),
+            origin=Origin.of(context["ti"]),
+        )
 
     def execute(self, context: Context) -> Any:
         if self.recipients is not None:
@@ -135,87 +128,18 @@ class MessagingSendOperator(BaseOperator):
             payload = self.build_payload()
         except PayloadValidationError as invalid:
             raise AirflowFailException(str(invalid)) from invalid
-        recipient = self.recipient_of(payload)
-        key = self._base_key(context)
-        if self.respect_opt_out and self.store.is_opted_out(self.vendor, recipient):
-            raise AirflowSkipException(f"{recipient} opted out of {self.vendor} messages (STOP); not sent")
-        record, failure = self._send_one(context, payload, recipient, key, limiter=None)
-        if failure is not None:
-            raise failure
-        return record
+        result = self.ledger().send(self.send_request(payload, self._base_key(context), context))
+        self._log_result(result)
+        raise_for_airflow(result)
+        return result.record()
 
-    def _send_one(
-        self, context: Context, payload: BaseModel, recipient: str, key: str, limiter: RateLimiter | None
-    ) -> tuple[dict[str, Any], Exception | None]:
-        """Send one payload under ``key``; returns the record and, on failure, the exception to raise.
-
-        The exception type tells Airflow whether a retry is safe (AirflowException) or pointless or
-        dangerous (AirflowFailException).
-        """
-        channels = self.cascade_of(payload)
-        ti = context["ti"]
-        reservation = self.store.reserve_send(
-            idempotency_key=key,
-            vendor=self.vendor,
-            recipient=recipient,
-            channels=channels,
-            dag_id=ti.dag_id,
-            task_id=ti.task_id,
-            run_id=ti.run_id,
-            map_index=getattr(ti, "map_index", None),
-            resend_unknown=self.resend_unknown,
-        )
-        if not reservation.send:
-            existing = reservation.existing
-            assert existing is not None
-            if existing.send_status == SendStatus.ACCEPTED:
-                self.log.info("Already sent under key %s as %s: not sending again", key, existing.message_id)
-                record = send_record(
-                    self.vendor,
-                    recipient,
-                    key,
-                    message_id=existing.message_id,
-                    status=existing.state.value,
-                    channels=existing.channels,
-                )
-                return record, None
-            failure: Exception = AirflowFailException(
-                f"An earlier send under key {key!r} has an unknown outcome ({existing.send_status}): it may have "
-                "reached the customer, so it is not sent again. Check the vendor, then re-run with "
-                "resend_unknown=True to send anyway."
+    def _log_result(self, result: SendResult) -> None:
+        if result.outcome is Outcome.ACCEPTED:
+            self.log.info(
+                "Sent %s message %s to %s (key %s)", result.vendor, result.message_id, result.recipient, result.key
             )
-            return self._failed(recipient, key, channels, failure)
-        try:
-            if limiter is not None:
-                limiter.acquire()
-            message_id = self.send_payload(payload)
-        except SendOutcomeUnknownError as unknown:
-            self.store.fail_send(key, str(unknown), outcome_unknown=True)
-            failure = AirflowFailException(f"Send outcome unknown, not re-sent: {unknown}")
-            return self._failed(recipient, key, channels, failure)
-        except (VendorUnavailableError, RateLimitError, VendorServerError) as transient:
-            self.store.fail_send(key, str(transient), outcome_unknown=False)
-            failure = AirflowException(f"{self.vendor} did not take the message (retry is safe): {transient}")
-            return self._failed(recipient, key, channels, failure)
-        except (VendorAPIError, MessagingError) as rejected:
-            self.store.fail_send(key, str(rejected), outcome_unknown=False)
-            failure = AirflowFailException(f"{self.vendor} rejected the message: {rejected}")
-            return self._failed(recipient, key, channels, failure)
-        except Exception as unexpected:
-            # Anything else (a bug, an interrupted worker) might have happened after the request left.
-            self.store.fail_send(key, f"{type(unexpected).__name__}: {unexpected}", outcome_unknown=True)
-            raise
-        status = self.store.complete_send(key, message_id)
-        self.log.info("Sent %s message %s to %s (key %s)", self.vendor, message_id, recipient, key)
-        record = send_record(
-            self.vendor, recipient, key, message_id=message_id, status=status.state.value, channels=channels
-        )
-        return record, None
-
-    def _failed(
-        self, recipient: str, key: str, channels: list[str], failure: Exception
-    ) -> tuple[dict[str, Any], Exception]:
-        return send_record(self.vendor, recipient, key, status=FAILED, channels=channels, error=str(failure)), failure
+        elif result.outcome is Outcome.ALREADY_SENT:
+            self.log.info("Already sent under key %s as %s: not sending again", result.key, result.message_id)
 
     def _recipient_list(self) -> list[str]:
         """``recipients`` as a list of strings.
@@ -238,12 +162,12 @@ class MessagingSendOperator(BaseOperator):
             raise AirflowFailException(f"recipients must be a list of phone numbers, got {type(value).__name__}")
         return [str(r) for r in value]
 
-    def _execute_bulk(self, context: Context) -> list[dict[str, Any]]:
-        recipients = self._recipient_list()
+    def _bulk_payloads(self) -> list[BaseModel]:
+        """Every recipient's payload, validated before anything is sent (one message per number)."""
         payloads: list[BaseModel] = []
         problems: list[str] = []
         seen: set[str] = set()
-        for index, recipient in enumerate(recipients):
+        for index, recipient in enumerate(self._recipient_list()):
             try:
                 payload = self.build_payload(recipient)
             except PayloadValidationError as invalid:
@@ -258,26 +182,25 @@ class MessagingSendOperator(BaseOperator):
             payloads.append(payload)
         if problems:
             raise AirflowFailException("Nothing was sent; invalid input:\n" + "\n".join(problems))
+        return payloads
+
+    def _execute_bulk(self, context: Context) -> list[dict[str, Any]]:
+        payloads = self._bulk_payloads()
         base = self._base_key(context)
         limiter = RateLimiter(self.rate_limit) if self.rate_limit else None
 
-        def one(payload: BaseModel) -> tuple[dict[str, Any], Exception | None]:
-            recipient = self.recipient_of(payload)
-            key = f"{base}/{recipient}"
-            if self.respect_opt_out and self.store.is_opted_out(self.vendor, recipient):
-                return send_record(self.vendor, recipient, key, status=SKIPPED_OPT_OUT), None
-            try:
-                return self._send_one(context, payload, recipient, key, limiter)
-            except Exception as exc:  # one recipient's surprise must not stop the others
-                error = f"{type(exc).__name__}: {exc}"
-                return send_record(self.vendor, recipient, key, status=FAILED, error=error), exc
+        def requests() -> Iterator[SendRequest]:
+            for payload in payloads:
+                yield self.send_request(payload, bulk_key(base, self.recipient_of(payload)), context)
 
-        with ThreadPoolExecutor(max_workers=max(1, self.max_concurrency)) as pool:
-            outcomes = list(pool.map(one, payloads))
-        records = [record for record, _ in outcomes]
-        failures = [failure for _, failure in outcomes if failure is not None]
-        failed = [r for r in records if r["status"] == FAILED]
-        skipped = sum(r["status"] == SKIPPED_OPT_OUT for r in records)
+        order = {self.recipient_of(p): i for i, p in enumerate(payloads)}
+        results = sorted(
+            self.ledger().send_many(requests(), concurrency=self.max_concurrency, limiter=limiter),
+            key=lambda r: order.get(r.recipient, len(order)),
+        )
+        records = [r.record() for r in results]
+        failed = [r for r in results if not r.outcome.sent and r.outcome is not Outcome.SKIPPED]
+        skipped = sum(r.outcome is Outcome.SKIPPED for r in results)
         self.log.info(
             "Bulk send: %d recipients, %d sent, %d skipped (opt-out), %d failed",
             len(records),
@@ -287,11 +210,11 @@ class MessagingSendOperator(BaseOperator):
         )
         if failed and self.fail_on_any_failure:
             context["ti"].xcom_push(key="records", value=records)
-            lines = "\n".join(f"  {r['recipient']}: {r['error']}" for r in failed)
+            lines = "\n".join(f"  {r.recipient}: {r.error}" for r in failed)
             message = f"{len(failed)} of {len(records)} recipients failed (others were sent):\n{lines}"
             # Retry only when some failure is transient: a retry re-sends just the failed recipients,
             # and re-sending a vendor rejection or an unknown outcome cannot help.
-            if all(isinstance(f, AirflowFailException) for f in failures):
-                raise AirflowFailException(message)
-            raise AirflowException(message)
+            if any(r.outcome in (Outcome.TRANSIENT, Outcome.IN_FLIGHT) for r in failed):
+                raise AirflowException(message)
+            raise AirflowFailException(message)
         return records

@@ -20,11 +20,12 @@ timeout after the body left) stops the chain: the customer may already have it.
 
 One idempotency key (the task's, or ``idempotency_key``) names the logical message; step ``i`` sends
 under the child key ``<key>#<i>:<vendor>`` and the store links every child to the parent key
-(``logical_key``). A task retry looks the parent up first: if any vendor accepted, its message is
-returned and nothing is sent again; a vendor that refused may be tried again. The returned record
-carries ``logical_id`` (the parent key), which :class:`MessageDeliverySensor` waits on: complete as soon
-as any vendor delivers. ``airflow-messaging status <key>`` (or ``MessageStore.logical_history``) shows
-every attempt.
+(``logical_key``). The send ledger (:meth:`SendLedger.send_failover`) decides each step's reservation
+under a lock on the logical key, over every step's record: while one vendor's send is in flight,
+accepted, or of unknown outcome, no concurrent or later try sends through any vendor; a vendor that
+definitely refused may be tried again by a retry. The returned record carries ``logical_id`` (the
+parent key), which :class:`MessageDeliverySensor` waits on: complete as soon as any vendor delivers.
+``airflow-messaging status <key>`` (or ``MessageStore.logical_history``) shows every attempt.
 """
 
 from __future__ import annotations
@@ -35,28 +36,28 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException
 from pydantic import BaseModel
 
 from airflow_provider_messaging import config
-from airflow_provider_messaging.exceptions import (
-    AuthenticationError,
-    MessagingError,
-    PayloadValidationError,
-    RateLimitError,
-    SendOutcomeUnknownError,
-    VendorAPIError,
-    VendorServerError,
-    VendorUnavailableError,
+from airflow_provider_messaging.exceptions import PayloadValidationError
+from airflow_provider_messaging.operators.base import MessagingSendOperator
+from airflow_provider_messaging.sending import (
+    FailureKind,
+    Outcome,
+    SendLedger,
+    failover_key,
+    raise_for_airflow,
+    task_key,
 )
-from airflow_provider_messaging.operators.base import MessagingSendOperator, send_record
-from airflow_provider_messaging.store import MessageStore, SendStatus
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_messaging.store import MessageStore
+
 #: failure kinds that move on to the next vendor
-REJECTED, RATE_LIMITED, UNAVAILABLE = "rejected", "rate_limited", "unavailable"
+REJECTED, RATE_LIMITED, UNAVAILABLE = (k.value for k in FailureKind)
 DEFAULT_FAILOVER_ON = (REJECTED, RATE_LIMITED, UNAVAILABLE)
 
 
@@ -64,19 +65,6 @@ def failover_step(operator: type[MessagingSendOperator] | str, **kwargs: Any) ->
     """One ranked step: a send operator class (or its dotted path) and its arguments (templated)."""
     path = operator if isinstance(operator, str) else f"{operator.__module__}.{operator.__qualname__}"
     return {"operator": path, "kwargs": kwargs}
-
-
-def classify(error: Exception) -> str | None:
-    """The failover kind of a send error, or None when it must stop the chain (unknown outcome)."""
-    if isinstance(error, SendOutcomeUnknownError):
-        return None
-    if isinstance(error, RateLimitError):
-        return RATE_LIMITED
-    if isinstance(error, (VendorUnavailableError, VendorServerError)):
-        return UNAVAILABLE
-    if isinstance(error, (AuthenticationError, VendorAPIError, MessagingError)):
-        return REJECTED
-    return None
 
 
 class FailoverSendOperator(BaseOperator):
@@ -133,12 +121,6 @@ class FailoverSendOperator(BaseOperator):
             operators.append(cls(task_id=f"{self.task_id}__step{index}", **kwargs))
         return operators
 
-    def _key(self, context: Context) -> str:
-        if self.idempotency_key:
-            return str(self.idempotency_key)
-        ti = context["ti"]
-        return f"{ti.dag_id}/{ti.task_id}/{ti.run_id}/{getattr(ti, 'map_index', -1)}"
-
     def execute(self, context: Context) -> dict[str, Any]:
         operators = self.step_operators()
         payloads: list[BaseModel] = []
@@ -150,85 +132,22 @@ class FailoverSendOperator(BaseOperator):
                 problems.append(f"steps.{index} ({operator.vendor}): {invalid}")
         if problems:
             raise AirflowFailException("Nothing was sent; invalid input:\n" + "\n".join(problems))
-        key = self._key(context)
-        recipients = [op.recipient_of(p) for op, p in zip(operators, payloads, strict=True)]
-        if self.respect_opt_out:
-            for operator, recipient in zip(operators, recipients, strict=True):
-                if self.store.is_opted_out(operator.vendor, recipient):
-                    raise AirflowSkipException(f"{recipient} opted out of {operator.vendor} messages (STOP); not sent")
-
-        # A retry (or a second run under the same key) finds what an earlier try did.
-        for earlier in self.store.logical_history(key):
-            if earlier["send_status"] == SendStatus.ACCEPTED:
-                self.log.info("Already sent under key %s via %s as %s", key, earlier["vendor"], earlier["message_id"])
-                return self._record(key, earlier["vendor"], recipients[earlier["attempt"]], earlier)
-            if earlier["send_status"] in (SendStatus.UNKNOWN, SendStatus.RESERVED) and not self.resend_unknown:
-                raise AirflowFailException(
-                    f"An earlier send of {key!r} via {earlier['vendor']} has an unknown outcome: it may have reached "
-                    "the customer, so no vendor is tried again. Re-run with resend_unknown=True to send anyway."
-                )
-
-        ti = context["ti"]
-        transient = False
-        for index, (operator, payload, recipient) in enumerate(zip(operators, payloads, recipients, strict=True)):
-            child = f"{key}#{index}:{operator.vendor}"
-            reservation = self.store.reserve_send(
-                idempotency_key=child,
-                vendor=operator.vendor,
-                recipient=recipient,
-                channels=operator.cascade_of(payload),
-                dag_id=ti.dag_id,
-                task_id=ti.task_id,
-                run_id=ti.run_id,
-                map_index=getattr(ti, "map_index", None),
-                resend_unknown=self.resend_unknown,
-                logical_key=key,
-                attempt=index,
-            )
-            if not reservation.send:  # a concurrent try got there first
-                raise AirflowFailException(f"{child} is being sent by another try; not sending twice")
-            try:
-                message_id = operator.send_payload(payload)
-            except Exception as error:
-                kind = classify(error)
-                self.store.fail_send(child, f"{type(error).__name__}: {error}", outcome_unknown=kind is None)
-                if kind is None:
-                    if isinstance(error, SendOutcomeUnknownError):
-                        raise AirflowFailException(f"Send outcome unknown via {operator.vendor}: {error}") from error
-                    raise
-                transient = transient or kind in (RATE_LIMITED, UNAVAILABLE)
-                if kind not in self.failover_on:
-                    raise (AirflowException if kind != REJECTED else AirflowFailException)(
-                        f"{operator.vendor} did not take the message ({kind}): {error}"
-                    ) from error
-                self.log.warning(
-                    "%s did not take the message (%s: %s); trying the next vendor", operator.vendor, kind, error
-                )
-                continue
-            status = self.store.complete_send(child, message_id)
-            self.log.info("Sent %s via %s (step %d) as %s", key, operator.vendor, index, message_id)
-            history = {"message_id": message_id, "state": status.state.value, "channels": status.channels}
-            return self._record(key, operator.vendor, recipient, history)
-
-        attempts = self.store.logical_history(key)
-        lines = "\n".join(f"  {a['attempt']}. {a['vendor']}: {a['error']}" for a in attempts)
-        message = f"No vendor took {key!r}:\n{lines}"
-        if transient:  # a vendor was down or rate-limited: an Airflow retry may succeed
-            raise AirflowException(message)
-        raise AirflowFailException(message)
-
-    def _record(self, key: str, vendor: str, recipient: str, sent: dict[str, Any]) -> dict[str, Any]:
-        record = send_record(
-            vendor,
-            recipient,
-            key,
-            message_id=sent["message_id"],
-            status=sent["state"],
-            channels=sent.get("channels") or (),
-        )
-        record["logical_id"] = key
-        record["attempts"] = [
-            {k: a[k] for k in ("attempt", "vendor", "idempotency_key", "message_id", "send_status", "error")}
-            for a in self.store.logical_history(key)
+        key = str(self.idempotency_key) if self.idempotency_key else task_key(context["ti"])
+        steps = [
+            operator.send_request(payload, failover_key(key, index, operator.vendor), context)
+            for index, (operator, payload) in enumerate(zip(operators, payloads, strict=True))
         ]
+        ledger = SendLedger(
+            self.store, respect_opt_out=self.respect_opt_out, resend_unknown=self.resend_unknown, logger=self.log
+        )
+        result = ledger.send_failover(key, steps, failover_on=[FailureKind(k) for k in self.failover_on])
+        if result.outcome is Outcome.ACCEPTED:
+            self.log.info("Sent %s via %s as %s", key, result.vendor, result.message_id)
+        elif result.outcome is Outcome.ALREADY_SENT:
+            self.log.info("Already sent under key %s via %s as %s", key, result.vendor, result.message_id)
+        raise_for_airflow(result)
+        record = result.record()
+        record["idempotency_key"] = key
+        record["logical_id"] = key
+        record["attempts"] = result.attempts
         return record

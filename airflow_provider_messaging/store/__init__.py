@@ -1,24 +1,30 @@
 """Message store (SQLAlchemy 2): SQLite by default, PostgreSQL by URL. Never imports Airflow."""
 
 from airflow_provider_messaging.store.store import (
+    DEFAULT_SEND_LEASE_SECONDS,
     DeliveryRecord,
     InboundRecord,
     MessageStore,
     NewInbound,
     Reservation,
+    ReservationReason,
     SchemaOutdatedError,
+    SendIntent,
     SendStatus,
     StoreError,
     StoreUnavailableError,
 )
 
 __all__ = [
+    "DEFAULT_SEND_LEASE_SECONDS",
     "DeliveryRecord",
     "InboundRecord",
     "MessageStore",
     "NewInbound",
     "Reservation",
+    "ReservationReason",
     "SchemaOutdatedError",
+    "SendIntent",
     "SendStatus",
     "StoreError",
     "StoreUnavailableError",

@@ -13,8 +13,8 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, text, update
@@ -67,16 +67,78 @@ class SendStatus:
     UNKNOWN = "UNKNOWN"  # the request may have reached the vendor: never re-sent blindly
 
 
+#: How long a RESERVED send counts as in flight: long enough for a hook's whole retry budget (connect
+#: retries, 429/503 backoff with Retry-After, read timeouts). Within it a key is never re-sent; after it a
+#: RESERVED key is treated as an unknown outcome (the sender died mid-send). ``[messaging] send_lease_seconds``.
+DEFAULT_SEND_LEASE_SECONDS = 900.0
+
+
+class ReservationReason:
+    """Why :meth:`MessageStore.reserve_send` decided as it did."""
+
+    NEW = "new"  # first reservation of the key: send
+    RETRY = "retry"  # every earlier try was definitely not sent (or resend_unknown): send
+    ACCEPTED = "accepted"  # the vendor already took this message: return its record
+    IN_FLIGHT = "in_flight"  # another try holds the key's lease: do not send
+    UNKNOWN = "unknown"  # an earlier try may have reached the customer: do not send
+
+
 @dataclass(frozen=True)
 class Reservation:
     """Result of :meth:`MessageStore.reserve_send`.
 
     ``send`` is True when the caller holds the reservation and must send now; otherwise ``existing``
-    is the earlier send of the same idempotency key (accepted, or with an unknown outcome).
+    is the earlier send that decided (accepted, in flight, or with an unknown outcome) and ``reason``
+    says which.
     """
 
     send: bool
     existing: MessageStatus | None = None
+    reason: str = ReservationReason.NEW
+    error: str | None = None
+    reserved_at: datetime | None = None
+    existing_row: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class SendIntent:
+    """One key to reserve in :meth:`MessageStore.reserve_many`."""
+
+    idempotency_key: str
+    vendor: str
+    recipient: str
+    channels: tuple[str, ...]
+    dag_id: str | None = None
+    task_id: str | None = None
+    run_id: str | None = None
+    map_index: int | None = None
+
+
+def decide_reservation(
+    rows: Sequence[dict[str, Any]], now: datetime, *, lease_seconds: float, resend_unknown: bool
+) -> Reservation:
+    """Whether a new try may send, given the stored rows of its key (or of its failover siblings).
+
+    Pure; the store calls it inside the locked transaction that then writes the reservation.
+    """
+    if not rows:
+        return Reservation(send=True, reason=ReservationReason.NEW)
+    for row in rows:
+        if row["send_status"] == SendStatus.ACCEPTED:
+            return Reservation(send=False, reason=ReservationReason.ACCEPTED, existing_row=row)
+    lease = timedelta(seconds=lease_seconds)
+    for row in rows:
+        if row["send_status"] == SendStatus.RESERVED and row["updated_at"] + lease > now:
+            return Reservation(
+                send=False, reason=ReservationReason.IN_FLIGHT, reserved_at=row["updated_at"], existing_row=row
+            )
+    if not resend_unknown:
+        for row in rows:
+            if row["send_status"] in (SendStatus.UNKNOWN, SendStatus.RESERVED):
+                return Reservation(
+                    send=False, reason=ReservationReason.UNKNOWN, reserved_at=row["updated_at"], existing_row=row
+                )
+    return Reservation(send=True, reason=ReservationReason.RETRY)
 
 
 @dataclass(frozen=True)
@@ -168,6 +230,55 @@ _SELECT_ATTEMPTS_MANY = select(channel_attempts).where(
     channel_attempts.c.message_id.in_(bindparam("ids", expanding=True))
 )
 _SELECT_MESSAGES_MANY = select(messages).where(messages.c.message_id.in_(bindparam("ids", expanding=True)))
+# Statements of the send ledger (bulk sends reserve and complete a chunk of keys at once).
+_SELECT_BY_KEYS = select(messages).where(messages.c.idempotency_key.in_(bindparam("keys", expanding=True)))
+_SELECT_ATTEMPTED_IDS = (
+    select(channel_attempts.c.vendor, channel_attempts.c.message_id)
+    .where(channel_attempts.c.message_id.in_(bindparam("ids", expanding=True)))
+    .distinct()
+)
+_RESERVE_AGAIN = (
+    update(messages)
+    .where(messages.c.id == bindparam("b_id"))
+    .values(
+        vendor=bindparam("b_vendor"),
+        recipient=bindparam("b_recipient"),
+        channels=bindparam("b_channels", type_=messages.c.channels.type),
+        dag_id=bindparam("b_dag_id"),
+        task_id=bindparam("b_task_id"),
+        run_id=bindparam("b_run_id"),
+        map_index=bindparam("b_map_index"),
+        updated_at=bindparam("b_now", type_=messages.c.updated_at.type),
+        message_id=None,
+        send_status=SendStatus.RESERVED,
+        state=DeliveryState.QUEUED.value,
+        complete=False,
+        delivered_channel=None,
+        attempts=None,
+        completed_at=None,
+        error=None,
+    )
+)
+_COMPLETE = (
+    update(messages)
+    .where(messages.c.id == bindparam("b_id"))
+    .values(
+        message_id=bindparam("b_message_id"),
+        send_status=SendStatus.ACCEPTED,
+        updated_at=bindparam("b_now", type_=messages.c.updated_at.type),
+        error=None,
+    )
+)
+# Only a send still in flight can fail: a key that another try completed meanwhile keeps its record.
+_FAIL = (
+    update(messages)
+    .where((messages.c.idempotency_key == bindparam("b_key")) & (messages.c.send_status == SendStatus.RESERVED))
+    .values(
+        send_status=bindparam("b_status"),
+        error=bindparam("b_error"),
+        updated_at=bindparam("b_now", type_=messages.c.updated_at.type),
+    )
+)
 # One round trip locks every message of a batch, in a fixed order (no lock cycles between batches).
 _LOCK_MANY = text(
     "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k"
@@ -273,7 +384,16 @@ class MessageStore:
         """Serialize check-then-write of one opt-out entry (taken after any other lock: no lock cycles)."""
         self._lock(connection, f"opt-out:{vendor}:{recipient}")
 
-    # ------------------------------------------------------------------ sends
+    # ------------------------------------------------------------------ sends (storage of the send ledger)
+    def _lock_send(self, connection: Connection, keys: Sequence[str]) -> None:
+        """Serialize reservations of these ledger keys (sorted: concurrent batches cannot deadlock)."""
+        if self.sqlite or not keys:
+            return  # BEGIN IMMEDIATE already made this transaction the only writer
+        if len(keys) == 1:
+            self._lock(connection, f"send:{keys[0]}")
+        else:
+            connection.execute(_LOCK_MANY, {"keys": sorted({f"send:{k}" for k in keys})})
+
     def reserve_send(
         self,
         *,
@@ -286,15 +406,22 @@ class MessageStore:
         run_id: str | None = None,
         map_index: int | None = None,
         resend_unknown: bool = False,
+        lease_seconds: float = DEFAULT_SEND_LEASE_SECONDS,
         logical_key: str | None = None,
         attempt: int | None = None,
     ) -> Reservation:
-        """Record the intent to send before the HTTP call.
+        """Record the intent to send before the HTTP call. Exactly one caller wins a key.
 
-        A second call with the same key returns the earlier send instead of a new reservation, unless
-        the earlier attempt was definitely not sent (REJECTED), or its outcome is unknown and
-        ``resend_unknown`` is set. ``logical_key``/``attempt`` link the vendor messages of one failover
-        send (see :meth:`logical_history`).
+        The check and the write run in one transaction under a lock on the key (a PostgreSQL
+        transaction-level advisory lock; SQLite's single writer), so concurrent callers - a zombie
+        task and its retry, two runs sharing an explicit key - see each other's reservation. The
+        earlier rows decide (see :func:`decide_reservation`): a send is allowed for a new key, after a
+        definite rejection, or after an unknown outcome when ``resend_unknown`` is set; a send still in
+        flight (RESERVED within ``lease_seconds``) is never re-sent.
+
+        ``logical_key``/``attempt`` link the vendor messages of one failover send: the lock and the
+        decision then cover every vendor message of the logical key, so two tries of one logical
+        message never send through two vendors at once.
         """
         now = utcnow()
         values = {
@@ -306,62 +433,207 @@ class MessageStore:
             "send_status": SendStatus.RESERVED,
             "state": DeliveryState.QUEUED.value,
             "complete": False,
+            "delivered_channel": None,
+            "attempts": None,
             "dag_id": dag_id,
             "task_id": task_id,
             "run_id": run_id,
             "map_index": map_index,
             "created_at": now,
             "updated_at": now,
+            "completed_at": None,
+            "error": None,
         }
         if logical_key is not None:
             values.update(logical_key=logical_key, attempt=attempt)
         with self._write() as connection:
-            row = connection.execute(select(messages).where(messages.c.idempotency_key == idempotency_key)).first()
-            if row is None:
-                connection.execute(insert(messages).values(**values))
-                return Reservation(send=True)
-            retryable = {SendStatus.REJECTED}
-            if resend_unknown:
-                retryable |= {SendStatus.UNKNOWN, SendStatus.RESERVED}
-            if row.send_status in retryable:
-                values.pop("created_at")
-                connection.execute(
-                    update(messages).where(messages.c.idempotency_key == idempotency_key).values(**values, error=None)
+            self._lock_send(connection, [logical_key or idempotency_key])
+            if logical_key is None:
+                query = select(messages).where(messages.c.idempotency_key == idempotency_key)
+            else:
+                query = select(messages).where(
+                    (messages.c.logical_key == logical_key) | (messages.c.idempotency_key == idempotency_key)
                 )
-                return Reservation(send=True)
-            return Reservation(send=False, existing=self._status_from_row(row._mapping))
+            rows = [dict(r._mapping) for r in connection.execute(query).all()]
+            reservation = decide_reservation(rows, now, lease_seconds=lease_seconds, resend_unknown=resend_unknown)
+            if not reservation.send:
+                return self._finish_reservation(reservation)
+            own = next((r for r in rows if r["idempotency_key"] == idempotency_key), None)
+            if own is None:
+                connection.execute(insert(messages).values(**values))
+            else:
+                values.pop("created_at")
+                connection.execute(update(messages).where(messages.c.id == own["id"]).values(**values))
+        return reservation
+
+    def reserve_many(
+        self,
+        requests: Sequence[SendIntent],
+        *,
+        resend_unknown: bool = False,
+        lease_seconds: float = DEFAULT_SEND_LEASE_SECONDS,
+    ) -> list[Reservation]:
+        """:meth:`reserve_send` for many keys in ONE transaction (bulk sends): one commit per chunk.
+
+        Keys must be distinct and plain (no failover). Returns one reservation per request, in order.
+        """
+        if not requests:
+            return []
+        keys = [r.idempotency_key for r in requests]
+        if len(set(keys)) != len(keys):
+            raise ValueError("reserve_many: idempotency keys must be distinct")
+        now = utcnow()
+        with self._write() as connection:
+            self._lock_send(connection, keys)
+            existing = {
+                row.idempotency_key: dict(row._mapping)
+                for row in connection.execute(_SELECT_BY_KEYS, {"keys": keys}).all()
+            }
+            reservations: list[Reservation] = []
+            inserts: list[dict[str, Any]] = []
+            updates: list[dict[str, Any]] = []
+            for request in requests:
+                row = existing.get(request.idempotency_key)
+                decision = decide_reservation(
+                    [row] if row else [], now, lease_seconds=lease_seconds, resend_unknown=resend_unknown
+                )
+                reservations.append(self._finish_reservation(decision))
+                if not decision.send:
+                    continue
+                values = {
+                    "b_vendor": request.vendor,
+                    "b_recipient": request.recipient,
+                    "b_channels": list(request.channels),
+                    "b_dag_id": request.dag_id,
+                    "b_task_id": request.task_id,
+                    "b_run_id": request.run_id,
+                    "b_map_index": request.map_index,
+                    "b_now": now,
+                }
+                if row is None:
+                    inserts.append(
+                        {
+                            "vendor": request.vendor,
+                            "message_id": None,
+                            "idempotency_key": request.idempotency_key,
+                            "recipient": request.recipient,
+                            "channels": list(request.channels),
+                            "send_status": SendStatus.RESERVED,
+                            "state": DeliveryState.QUEUED.value,
+                            "complete": False,
+                            "dag_id": request.dag_id,
+                            "task_id": request.task_id,
+                            "run_id": request.run_id,
+                            "map_index": request.map_index,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                    )
+                else:
+                    updates.append({"b_id": row["id"], **values})
+            if inserts:
+                connection.execute(insert(messages), inserts)
+            if updates:
+                connection.execute(_RESERVE_AGAIN, updates)
+        return reservations
+
+    def _finish_reservation(self, reservation: Reservation) -> Reservation:
+        if reservation.existing_row is None:
+            return reservation
+        return Reservation(
+            send=reservation.send,
+            reason=reservation.reason,
+            existing=self._status_from_row(reservation.existing_row),
+            error=reservation.existing_row.get("error"),
+            reserved_at=reservation.reserved_at,
+        )
 
     def complete_send(self, idempotency_key: str, message_id: str) -> MessageStatus:
         """Record the vendor's message id; callbacks that arrived first are reconciled here."""
+        return self.complete_many([(idempotency_key, message_id)])[idempotency_key]
+
+    def complete_many(self, completions: Sequence[tuple[str, str]]) -> dict[str, MessageStatus]:
+        """Record the vendor ids of many sends in ONE transaction; returns each key's status.
+
+        Callbacks may arrive before the send is recorded (the receiver keeps them by vendor id): those
+        messages are re-summarized here, under the same per-message locks the receiver takes.
+        """
+        if not completions:
+            return {}
         now = utcnow()
+        keys = [key for key, _ in completions]
         with self._write() as connection:
-            row = connection.execute(
-                select(messages.c.vendor).where(messages.c.idempotency_key == idempotency_key)
-            ).first()
-            if row is None:
-                raise StoreError(f"no reservation for idempotency key {idempotency_key!r}")
-            self._lock_message(connection, row.vendor, message_id)
+            rows = {
+                row.idempotency_key: dict(row._mapping)
+                for row in connection.execute(_SELECT_BY_KEYS, {"keys": keys}).all()
+            }
+            missing = [key for key in keys if key not in rows]
+            if missing:
+                raise StoreError(f"no reservation for idempotency key {missing[0]!r}")
+            ids = {key: message_id for key, message_id in completions}
+            if not self.sqlite:
+                locks = sorted({f"{rows[key]['vendor']}:{mid}" for key, mid in ids.items()})
+                connection.execute(_LOCK_MANY, {"keys": locks})
             connection.execute(
-                update(messages)
-                .where(messages.c.idempotency_key == idempotency_key)
-                .values(message_id=message_id, send_status=SendStatus.ACCEPTED, updated_at=now, error=None)
+                _COMPLETE,
+                [{"b_id": rows[key]["id"], "b_message_id": mid, "b_now": now} for key, mid in ids.items()],
             )
-            status = self._refresh(connection, row.vendor, message_id, now)
-        assert status is not None
-        return status
+            early = {
+                (row.vendor, row.message_id)
+                for row in connection.execute(_SELECT_ATTEMPTED_IDS, {"ids": sorted(set(ids.values()))}).all()
+            }
+            statuses: dict[str, MessageStatus] = {}
+            for key, mid in ids.items():
+                mapping = rows[key]
+                mapping.update(message_id=mid, send_status=SendStatus.ACCEPTED, updated_at=now, error=None)
+                refreshed = None
+                if (mapping["vendor"], mid) in early:
+                    refreshed = self._refresh(connection, mapping["vendor"], mid, now)
+                statuses[key] = refreshed or self._status_from_row(mapping)
+        return statuses
 
     def fail_send(self, idempotency_key: str, error: str, *, outcome_unknown: bool) -> None:
         """Record a failed send: REJECTED (safe to retry) or UNKNOWN (never re-sent blindly)."""
+        self.fail_many([(idempotency_key, error, outcome_unknown)])
+
+    def fail_many(self, failures: Sequence[tuple[str, str, bool]]) -> None:
+        """Record many failed sends (key, error, outcome_unknown) in ONE transaction."""
+        if not failures:
+            return
+        now = utcnow()
         with self._write() as connection:
             connection.execute(
-                update(messages)
-                .where(messages.c.idempotency_key == idempotency_key)
-                .values(
-                    send_status=SendStatus.UNKNOWN if outcome_unknown else SendStatus.REJECTED,
-                    error=error[:4000],
-                    updated_at=utcnow(),
-                )
+                _FAIL,
+                [
+                    {
+                        "b_key": key,
+                        "b_status": SendStatus.UNKNOWN if unknown else SendStatus.REJECTED,
+                        "b_error": error[:4000],
+                        "b_now": now,
+                    }
+                    for key, error, unknown in failures
+                ],
             )
+
+    def release_send(self, idempotency_key: str, *, note: str) -> MessageStatus | None:
+        """Mark a stuck key (RESERVED or UNKNOWN) as REJECTED so that its next try sends.
+
+        For an operator of Airflow who checked with the vendor that nothing was sent; returns the
+        status before the change, or None when the key is unknown. An ACCEPTED key is never released.
+        """
+        with self._write() as connection:
+            self._lock_send(connection, [idempotency_key])
+            row = connection.execute(select(messages).where(messages.c.idempotency_key == idempotency_key)).first()
+            if row is None:
+                return None
+            before = self._status_from_row(row._mapping)
+            if row.send_status in (SendStatus.RESERVED, SendStatus.UNKNOWN):
+                connection.execute(
+                    update(messages)
+                    .where(messages.c.id == row.id)
+                    .values(send_status=SendStatus.REJECTED, error=f"released: {note}"[:4000], updated_at=utcnow())
+                )
+            return before
 
     # ------------------------------------------------------------------ callbacks
     def record_delivery(

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from sqlalchemy import update
+
 from airflow_provider_messaging.models.status import ChannelEvent, DeliveryState
 from airflow_provider_messaging.store import MessageStore
+from airflow_provider_messaging.store.schema import messages
 
 SUCCESS = ("DELIVERED", "READ")
 
 
 def send(store: MessageStore, key: str, attempt: int, vendor: str, message_id: str | None) -> None:
     child = f"{key}#{attempt}:{vendor}"
-    store.reserve_send(
-        idempotency_key=child,
-        vendor=vendor,
-        recipient="15558675301",
-        channels=["rcs"],
-        logical_key=key,
-        attempt=attempt,
-    )
+    common = {"idempotency_key": child, "vendor": vendor, "recipient": "15558675301", "channels": ["rcs"]}
+    if not store.reserve_send(**common, logical_key=key, attempt=attempt).send:
+        # The ledger lets no second vendor send once one accepted; rows that say so anyway (written by an
+        # older version, or by hand) must still read right: link a plain reservation to the logical key.
+        assert store.reserve_send(**common).send
+        with store.engine.begin() as connection:
+            connection.execute(
+                update(messages).where(messages.c.idempotency_key == child).values(logical_key=key, attempt=attempt)
+            )
     if message_id:
         store.complete_send(child, message_id)
     else:

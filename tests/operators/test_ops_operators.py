@@ -90,6 +90,7 @@ def test_operator_sends_vendor_example(operators_run: tuple[Env, Any], task_id: 
         "recipient": recipient_of(request),
         "idempotency_key": key,
         "status": "QUEUED",
+        "outcome": "accepted",
         "channels": channels,
         "error": None,
     }

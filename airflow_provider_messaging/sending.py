@@ -1,0 +1,530 @@
+"""The send ledger: the one place where a message is sent, at most once per idempotency key.
+
+Every send of this package - an operator, bulk mode, failover, a notifier - goes through
+:class:`SendLedger`, which:
+
+1. skips recipients who opted out (unless told not to);
+2. **reserves** the key in the store. The database decides, atomically, whatever the key's state:
+   exactly one of several racing callers (a zombie task and its retry, two runs sharing an explicit
+   key, several bulk workers) wins; the others get the earlier record or a clear refusal;
+3. calls the vendor (the caller's ``send`` function: one hook call);
+4. **completes** the key with the vendor's message id, or records the failure as :func:`classify`
+   says.
+
+Outcomes (:class:`Outcome`), decided once here and mapped to Airflow once (:func:`raise_for_airflow`):
+
+==============  ==========================================================  ====================
+outcome         meaning                                                     Airflow
+==============  ==========================================================  ====================
+accepted        the vendor took the message now                             success
+already_sent    an earlier try did: its record is returned                  success
+rejected        the vendor refused it: nothing sent, a retry cannot help   fail, no retry
+transient       nothing sent (down, rate-limited): a retry is safe          retry
+unknown         may have reached the customer: never re-sent blindly        fail, no retry
+in_flight       another try holds the key's lease (it may be sending now)   retry later
+skipped         the recipient opted out                                     skipped
+==============  ==========================================================  ====================
+
+A RESERVED key is *leased* (``[messaging] send_lease_seconds``, default 900 s: longer than a hook's
+whole retry budget). Within the lease no one sends it again, even with ``resend_unknown=True``; after
+it, the key counts as an unknown outcome (its sender died mid-send). ``airflow-messaging release KEY``
+frees a stuck key once the vendor's logs show nothing was sent.
+
+This module imports only the store and exceptions; the hooks are the caller's ``send`` functions.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from enum import Enum
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Protocol
+
+from airflow_provider_messaging.exceptions import (
+    MessagingError,
+    RateLimitError,
+    SendOutcomeUnknownError,
+    VendorServerError,
+    VendorUnavailableError,
+)
+
+if TYPE_CHECKING:
+    from airflow_provider_messaging.store import MessageStore, Reservation
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(str, Enum):
+    """How one send ended (see the module docstring)."""
+
+    ACCEPTED = "accepted"
+    ALREADY_SENT = "already_sent"
+    REJECTED = "rejected"
+    TRANSIENT = "transient"
+    UNKNOWN = "unknown"
+    IN_FLIGHT = "in_flight"
+    SKIPPED = "skipped"
+
+    @property
+    def sent(self) -> bool:
+        return self in (Outcome.ACCEPTED, Outcome.ALREADY_SENT)
+
+
+class FailureKind(str, Enum):
+    """Why a vendor did not take a message; failover moves on by kind."""
+
+    REJECTED = "rejected"
+    RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"
+
+
+@dataclass(frozen=True)
+class Classified:
+    outcome: Outcome
+    kind: FailureKind | None = None
+
+
+def classify(error: BaseException) -> Classified:
+    """THE classification of a send error: what it means for the customer and for a retry.
+
+    Anything that is not one of our typed errors (a bug, an interrupted worker) may have happened
+    after the request left, so it is an unknown outcome.
+    """
+    if isinstance(error, SendOutcomeUnknownError):
+        return Classified(Outcome.UNKNOWN)
+    if isinstance(error, RateLimitError):
+        return Classified(Outcome.TRANSIENT, FailureKind.RATE_LIMITED)
+    if isinstance(error, (VendorUnavailableError, VendorServerError)):
+        return Classified(Outcome.TRANSIENT, FailureKind.UNAVAILABLE)
+    if isinstance(error, MessagingError):
+        return Classified(Outcome.REJECTED, FailureKind.REJECTED)
+    return Classified(Outcome.UNKNOWN)
+
+
+# ---------------------------------------------------------------- keys
+def task_key(ti: Any) -> str:
+    """The default key of a task's send: ``dag_id/task_id/run_id/map_index``."""
+    return f"{ti.dag_id}/{ti.task_id}/{ti.run_id}/{getattr(ti, 'map_index', -1)}"
+
+
+def bulk_key(base: str, recipient: str) -> str:
+    """The key of one recipient of a bulk send."""
+    return f"{base}/{recipient}"
+
+
+def failover_key(logical_key: str, index: int, vendor: str) -> str:
+    """The key of step ``index`` (through ``vendor``) of a failover send."""
+    return f"{logical_key}#{index}:{vendor}"
+
+
+# ---------------------------------------------------------------- requests and results
+@dataclass(frozen=True)
+class Origin:
+    """Which task sent: stored with the message for the CLI, the Messages view and the report."""
+
+    dag_id: str | None = None
+    task_id: str | None = None
+    run_id: str | None = None
+    map_index: int | None = None
+
+    @classmethod
+    def of(cls, ti: Any) -> Origin:
+        if ti is None:
+            return cls()
+        return cls(ti.dag_id, ti.task_id, ti.run_id, getattr(ti, "map_index", None))
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """One message to send under ``key``; ``send`` makes the vendor call and returns the vendor id."""
+
+    key: str
+    vendor: str
+    recipient: str
+    channels: tuple[str, ...]
+    send: Callable[[], str]
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass
+class SendResult:
+    """How one send ended. ``record()`` is what operators return through XCom."""
+
+    outcome: Outcome
+    key: str
+    vendor: str
+    recipient: str
+    channels: tuple[str, ...] = ()
+    message_id: str | None = None
+    state: str | None = None
+    error: str | None = None
+    kind: FailureKind | None = None
+    exception: BaseException | None = field(default=None, repr=False)
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self) -> dict[str, Any]:
+        status = (
+            self.state if self.outcome.sent else ("SKIPPED_OPT_OUT" if self.outcome is Outcome.SKIPPED else "FAILED")
+        )
+        return {
+            "vendor": self.vendor,
+            "message_id": self.message_id,
+            "recipient": self.recipient,
+            "idempotency_key": self.key,
+            "status": status,
+            "outcome": self.outcome.value,
+            "channels": list(self.channels),
+            "error": self.error,
+        }
+
+
+class Limiter(Protocol):
+    def acquire(self) -> None: ...
+
+
+def describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+_FAILURE_TEXT = {
+    Outcome.REJECTED: "{vendor} rejected the message: {error}",
+    Outcome.TRANSIENT: "{vendor} did not take the message (retry is safe): {error}",
+    Outcome.UNKNOWN: "Send outcome unknown, not re-sent: {error}",
+}
+
+
+# ---------------------------------------------------------------- the ledger
+class SendLedger:
+    """Sends through a store-backed ledger: at most once per key, whatever races (module docstring).
+
+    :param store: the message store.
+    :param respect_opt_out: skip recipients on the vendor's opt-out list.
+    :param resend_unknown: allow a send after an unknown outcome (may duplicate; never within a lease).
+    :param lease_seconds: how long a reservation counts as in flight; default ``[messaging] send_lease_seconds``.
+    """
+
+    def __init__(
+        self,
+        store: MessageStore,
+        *,
+        respect_opt_out: bool = True,
+        resend_unknown: bool = False,
+        lease_seconds: float | None = None,
+        logger: Any = None,
+    ) -> None:
+        from airflow_provider_messaging.config import send_lease_seconds
+
+        self.store = store
+        self.respect_opt_out = respect_opt_out
+        self.resend_unknown = resend_unknown
+        self.lease_seconds = send_lease_seconds() if lease_seconds is None else lease_seconds
+        self.log = logger or log
+
+    # ---- one message
+    def send(self, request: SendRequest, *, limiter: Limiter | None = None) -> SendResult:
+        """Send one message under its key (or return what an earlier try did)."""
+        if self.respect_opt_out and self.store.is_opted_out(request.vendor, request.recipient):
+            return self._skipped(request)
+        reservation = self.store.reserve_send(
+            idempotency_key=request.key,
+            vendor=request.vendor,
+            recipient=request.recipient,
+            channels=request.channels,
+            dag_id=request.origin.dag_id,
+            task_id=request.origin.task_id,
+            run_id=request.origin.run_id,
+            map_index=request.origin.map_index,
+            resend_unknown=self.resend_unknown,
+            lease_seconds=self.lease_seconds,
+        )
+        if not reservation.send:
+            return self._not_reserved(request, reservation)
+        result = self._call(request, limiter)
+        if result.outcome is Outcome.ACCEPTED:
+            assert result.message_id is not None
+            result.state = self._complete([(request.key, result.message_id)])[request.key]
+        return result
+
+    def _call(self, request: SendRequest, limiter: Limiter | None) -> SendResult:
+        """The vendor call of a reserved key. Failures are recorded here; success is completed by the caller."""
+        try:
+            if limiter is not None:
+                limiter.acquire()
+            message_id = request.send()
+        except BaseException as error:
+            classified = classify(error)
+            self._fail([(request.key, describe(error), classified.outcome is Outcome.UNKNOWN)])
+            if not isinstance(error, Exception):
+                raise  # interrupted (SIGTERM, KeyboardInterrupt): recorded as unknown, then let it end the task
+            text = _FAILURE_TEXT[classified.outcome].format(vendor=request.vendor, error=describe(error))
+            return self._result(request, classified.outcome, error=text, kind=classified.kind, exc=error)
+        return self._result(request, Outcome.ACCEPTED, message_id=str(message_id))
+
+    def _complete(self, completions: Sequence[tuple[str, str]]) -> dict[str, str]:
+        """Record vendor ids. The message was sent: a store hiccup must not lose that, so retry briefly."""
+        for attempt in range(3):
+            try:
+                statuses = self.store.complete_many(completions)
+                return {key: status.state.value for key, status in statuses.items()}
+            except Exception:
+                if attempt == 2:
+                    sent = ", ".join(f"{key} -> {mid}" for key, mid in completions[:5])
+                    self.log.error("Sent, but the store could not record it (%s): keys stay leased", sent)
+                    raise
+                time.sleep(0.5 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _fail(self, failures: Sequence[tuple[str, str, bool]]) -> None:
+        try:
+            self.store.fail_many(failures)
+        except Exception:
+            # The key stays RESERVED: after its lease it counts as unknown, so nothing is re-sent blindly.
+            self.log.exception("Could not record %d failed send(s); their keys stay leased", len(failures))
+
+    # ---- many messages (bulk mode, campaigns)
+    def send_many(
+        self,
+        requests: Iterable[SendRequest],
+        *,
+        concurrency: int = 8,
+        limiter: Limiter | None = None,
+        chunk_size: int = 200,
+    ) -> Iterator[SendResult]:
+        """Send many messages with bounded concurrency and memory; yields one result per request.
+
+        Requests are consumed lazily, ``chunk_size`` at a time: one transaction reserves a chunk, the
+        vendor calls run on ``concurrency`` threads, and completions are written in batches - a few
+        commits per chunk instead of two per message. At most two chunks are in flight at once.
+        """
+        from airflow_provider_messaging.store import SendIntent
+
+        iterator = iter(requests)
+        pending: deque[tuple[SendRequest, Future[SendResult]]] = deque()
+        buffer: list[tuple[SendRequest, SendResult]] = []
+        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="messaging-send") as pool:
+            while True:
+                chunk = list(islice(iterator, chunk_size))
+                if chunk:
+                    send_now: list[SendRequest] = []
+                    opted_out = self._opted_out(chunk)
+                    intents = []
+                    for request in chunk:
+                        if (request.vendor, request.recipient) in opted_out:
+                            yield self._skipped(request)
+                        else:
+                            intents.append(request)
+                    reservations = self.store.reserve_many(
+                        [
+                            SendIntent(
+                                r.key,
+                                r.vendor,
+                                r.recipient,
+                                tuple(r.channels),
+                                r.origin.dag_id,
+                                r.origin.task_id,
+                                r.origin.run_id,
+                                r.origin.map_index,
+                            )
+                            for r in intents
+                        ],
+                        resend_unknown=self.resend_unknown,
+                        lease_seconds=self.lease_seconds,
+                    )
+                    for request, reservation in zip(intents, reservations, strict=True):
+                        if reservation.send:
+                            send_now.append(request)
+                        else:
+                            yield self._not_reserved(request, reservation)
+                    for request in send_now:
+                        pending.append((request, pool.submit(self._call, request, limiter)))
+                # Keep at most two chunks in flight; flush completions as calls finish.
+                while pending and (len(pending) > chunk_size or not chunk):
+                    done, _ = wait([f for _, f in pending], return_when=FIRST_COMPLETED)
+                    still: deque[tuple[SendRequest, Future[SendResult]]] = deque()
+                    for request, future in pending:
+                        if future in done:
+                            buffer.append((request, future.result()))
+                        else:
+                            still.append((request, future))
+                    pending = still
+                    if len(buffer) >= 50 or not pending:
+                        yield from self._flush(buffer)
+                        buffer = []
+                if not chunk:
+                    break
+                # collect whatever already finished, without waiting
+                finished = [(r, f) for r, f in pending if f.done()]
+                if finished:
+                    pending = deque((r, f) for r, f in pending if not f.done())
+                    buffer.extend((r, f.result()) for r, f in finished)
+                    yield from self._flush(buffer)
+                    buffer = []
+            yield from self._flush(buffer)
+
+    def _flush(self, finished: list[tuple[SendRequest, SendResult]]) -> Iterator[SendResult]:
+        accepted = [(r.key, res.message_id) for r, res in finished if res.outcome is Outcome.ACCEPTED]
+        states = self._complete([(k, m) for k, m in accepted if m is not None]) if accepted else {}
+        for _request, result in finished:
+            if result.outcome is Outcome.ACCEPTED:
+                result.state = states.get(result.key)
+            yield result
+
+    def _opted_out(self, chunk: Sequence[SendRequest]) -> set[tuple[str, str]]:
+        if not self.respect_opt_out:
+            return set()
+        return {(r.vendor, r.recipient) for r in chunk if self.store.is_opted_out(r.vendor, r.recipient)}
+
+    # ---- one logical message through ranked vendors
+    def send_failover(
+        self,
+        logical_key: str,
+        steps: Sequence[SendRequest],
+        *,
+        failover_on: Iterable[FailureKind] = tuple(FailureKind),
+    ) -> SendResult:
+        """Send one logical message through ranked vendor steps (``steps[i].key`` from :func:`failover_key`).
+
+        Each step's reservation is decided under a lock on the logical key, over every step's record:
+        while any step is in flight or accepted, or has an unknown outcome, no other try sends through
+        any vendor. The next step is tried only when a vendor definitely did not take the message and
+        its failure kind is in ``failover_on``.
+        """
+        failover_on = set(failover_on)
+        if self.respect_opt_out:
+            for step in steps:
+                if self.store.is_opted_out(step.vendor, step.recipient):
+                    return self._skipped(step, key=logical_key)
+        transient = False
+        results: list[SendResult] = []
+        for index, step in enumerate(steps):
+            reservation = self.store.reserve_send(
+                idempotency_key=step.key,
+                vendor=step.vendor,
+                recipient=step.recipient,
+                channels=step.channels,
+                dag_id=step.origin.dag_id,
+                task_id=step.origin.task_id,
+                run_id=step.origin.run_id,
+                map_index=step.origin.map_index,
+                resend_unknown=self.resend_unknown,
+                lease_seconds=self.lease_seconds,
+                logical_key=logical_key,
+                attempt=index,
+            )
+            if not reservation.send:
+                return self._with_history(self._not_reserved(step, reservation), logical_key)
+            result = self._call(step, None)
+            if result.outcome is Outcome.ACCEPTED:
+                assert result.message_id is not None
+                result.state = self._complete([(step.key, result.message_id)])[step.key]
+                return self._with_history(result, logical_key)
+            if result.outcome is Outcome.UNKNOWN or result.kind not in failover_on:
+                return self._with_history(result, logical_key)
+            transient = transient or result.outcome is Outcome.TRANSIENT
+            results.append(result)
+            self.log.warning("%s did not take %s (%s); trying the next vendor", step.vendor, logical_key, result.error)
+        last = results[-1]
+        lines = "\n".join(f"  {i}. {r.vendor}: {r.error}" for i, r in enumerate(results))
+        summary = self._result(
+            steps[0],
+            Outcome.TRANSIENT if transient else Outcome.REJECTED,
+            error=f"No vendor took {logical_key!r}:\n{lines}",
+            kind=last.kind,
+            exc=last.exception,
+        )
+        summary.key = logical_key
+        return self._with_history(summary, logical_key)
+
+    def _with_history(self, result: SendResult, logical_key: str) -> SendResult:
+        result.attempts = [
+            {k: a[k] for k in ("attempt", "vendor", "idempotency_key", "message_id", "send_status", "error")}
+            for a in self.store.logical_history(logical_key)
+        ]
+        return result
+
+    # ---- results
+    def _result(
+        self,
+        request: SendRequest,
+        outcome: Outcome,
+        *,
+        message_id: str | None = None,
+        state: str | None = None,
+        error: str | None = None,
+        kind: FailureKind | None = None,
+        exc: BaseException | None = None,
+    ) -> SendResult:
+        return SendResult(
+            outcome,
+            request.key,
+            request.vendor,
+            request.recipient,
+            tuple(request.channels),
+            message_id=message_id,
+            state=state,
+            error=error,
+            kind=kind,
+            exception=exc,
+        )
+
+    def _skipped(self, request: SendRequest, *, key: str | None = None) -> SendResult:
+        result = self._result(
+            request, Outcome.SKIPPED, error=f"{request.recipient} opted out of {request.vendor} messages (STOP)"
+        )
+        if key is not None:
+            result.key = key
+        return result
+
+    def _not_reserved(self, request: SendRequest, reservation: Reservation) -> SendResult:
+        from airflow_provider_messaging.store import ReservationReason
+
+        existing = reservation.existing
+        assert existing is not None
+        result = SendResult(
+            Outcome.ALREADY_SENT,
+            existing.idempotency_key or request.key,
+            existing.vendor,
+            existing.recipient or request.recipient,
+            tuple(existing.channels),
+            message_id=existing.message_id or None,
+            state=existing.state.value,
+        )
+        if reservation.reason == ReservationReason.ACCEPTED:
+            return result
+        since = reservation.reserved_at.isoformat(timespec="seconds") if reservation.reserved_at else "?"
+        if reservation.reason == ReservationReason.IN_FLIGHT:
+            result.outcome = Outcome.IN_FLIGHT
+            result.error = (
+                f"Another try is sending key {result.key!r} (reserved at {since}, leased for "
+                f"{self.lease_seconds:g}s): not sending it twice. A retry after the lease finds its outcome."
+            )
+        else:
+            result.outcome = Outcome.UNKNOWN
+            result.error = (
+                f"An earlier send under key {result.key!r} has an unknown outcome ({existing.send_status} "
+                f"since {since}; {reservation.error or 'its sender stopped mid-send'}): it may have reached the "
+                "customer, so it is not sent again. Check the vendor, then re-run with resend_unknown=True to "
+                "send anyway (or `airflow-messaging release KEY` if nothing was sent)."
+            )
+        return result
+
+
+# ---------------------------------------------------------------- Airflow
+def raise_for_airflow(result: SendResult) -> None:
+    """Turn a send that did not succeed into the Airflow exception that retries only when it is safe."""
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+
+    outcome = result.outcome
+    if outcome.sent:
+        return
+    cause = result.exception
+    if outcome is Outcome.SKIPPED:
+        raise AirflowSkipException(f"{result.error}; not sent")
+    if outcome in (Outcome.TRANSIENT, Outcome.IN_FLIGHT):
+        raise AirflowException(result.error) from cause
+    raise AirflowFailException(result.error) from cause

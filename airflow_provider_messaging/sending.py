@@ -3,7 +3,9 @@
 Every send of this package - an operator, bulk mode, failover, a notifier - goes through
 :class:`SendLedger`, which:
 
-1. skips recipients who opted out (unless told not to);
+1. skips recipients who opted out (unless told not to), and applies the sending policy
+   (:mod:`airflow_provider_messaging.policies`): a closed local-time window answers "wait until", a
+   reached frequency cap "skip" - nothing is reserved for either;
 2. **reserves** the key in the store. The database decides, atomically, whatever the key's state:
    exactly one of several racing callers (a zombie task and its retry, two runs sharing an explicit
    key, several bulk workers) wins; the others get the earlier record or a clear refusal;
@@ -22,8 +24,13 @@ rejected        the vendor refused it: nothing sent, a retry cannot help   fail,
 transient       nothing sent (down, rate-limited): a retry is safe          retry
 unknown         may have reached the customer: never re-sent blindly        fail, no retry
 in_flight       another try holds the key's lease (it may be sending now)   retry later
-skipped         the recipient opted out                                     skipped
+skipped         opted out, frequency cap reached, or no window (skip_code)  skipped
+waiting         the recipient's window is closed; send at ``send_at``       the operator defers
 ==============  ==========================================================  ====================
+
+Frequency caps are counted twice: once before reserving (cheap, unlocked: enough to skip or wait) and
+again inside the reservation's transaction under a lock on the recipient (:class:`~.store.CapGate`), so
+racing workers sending to one recipient count each other and a cap of N lets exactly N through.
 
 A RESERVED key is *leased* (``[messaging] send_lease_seconds``, default 900 s: longer than a hook's
 whole retry budget). Within the lease no one sends it again, even with ``resend_unknown=True``; after
@@ -41,6 +48,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from enum import Enum
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Protocol
@@ -54,7 +62,8 @@ from airflow_provider_messaging.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from airflow_provider_messaging.store import MessageStore, Reservation
+    from airflow_provider_messaging.policies import Decision, SendingPolicy
+    from airflow_provider_messaging.store import CapGate, MessageStore, Reservation
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +78,7 @@ class Outcome(str, Enum):
     UNKNOWN = "unknown"
     IN_FLIGHT = "in_flight"
     SKIPPED = "skipped"
+    WAITING = "waiting"
 
     @property
     def sent(self) -> bool:
@@ -149,6 +159,7 @@ class SendRequest:
     channels: tuple[str, ...]
     send: Callable[[], str]
     origin: Origin = field(default_factory=Origin)
+    message_type: str | None = None  # ARN/MKT/OTP or the operator's category: what a policy decides by
 
 
 @dataclass
@@ -166,11 +177,19 @@ class SendResult:
     kind: FailureKind | None = None
     exception: BaseException | None = field(default=None, repr=False)
     attempts: list[dict[str, Any]] = field(default_factory=list)
+    skip_code: str | None = None  # opted_out, frequency_cap, window_unreachable
+    send_at: datetime | None = None  # WAITING: when the recipient's window opens
 
     def record(self) -> dict[str, Any]:
-        status = (
-            self.state if self.outcome.sent else ("SKIPPED_OPT_OUT" if self.outcome is Outcome.SKIPPED else "FAILED")
-        )
+        if self.outcome.sent:
+            status = self.state
+        elif self.outcome is Outcome.SKIPPED:
+            status = f"SKIPPED_{(self.skip_code or 'opt_out').upper()}".replace("OPTED_OUT", "OPT_OUT")
+        elif self.outcome is Outcome.WAITING:
+            status = "WAITING"
+        else:
+            status = "FAILED"
+        extra = {"send_at": self.send_at.isoformat()} if self.send_at is not None else {}
         return {
             "vendor": self.vendor,
             "message_id": self.message_id,
@@ -180,6 +199,7 @@ class SendResult:
             "outcome": self.outcome.value,
             "channels": list(self.channels),
             "error": self.error,
+            **extra,
         }
 
 
@@ -206,6 +226,8 @@ class SendLedger:
     :param respect_opt_out: skip recipients on the vendor's opt-out list.
     :param resend_unknown: allow a send after an unknown outcome (may duplicate; never within a lease).
     :param lease_seconds: how long a reservation counts as in flight; default ``[messaging] send_lease_seconds``.
+    :param policy: the sending policy (windows, caps); ``None`` or an empty policy sends at once.
+    :param clock: the time source of policy decisions (tests inject one); default the UTC wall clock.
     """
 
     def __init__(
@@ -216,6 +238,8 @@ class SendLedger:
         resend_unknown: bool = False,
         lease_seconds: float | None = None,
         logger: Any = None,
+        policy: SendingPolicy | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         from airflow_provider_messaging.config import send_lease_seconds
 
@@ -224,12 +248,71 @@ class SendLedger:
         self.resend_unknown = resend_unknown
         self.lease_seconds = send_lease_seconds() if lease_seconds is None else lease_seconds
         self.log = logger or log
+        self.policy = policy if policy is not None and not policy.is_empty else None
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+
+    # ---- the sending policy (applied before reserving)
+    def admission(self, request: SendRequest) -> tuple[Decision, CapGate | None]:
+        """The policy's decision for ``request`` now (caps counted without locks), and the gate that
+        re-checks the caps inside the reservation. Reserves nothing: a dry run uses it as is."""
+        from airflow_provider_messaging.policies import RecipientHistory, SendNow, Skip, cap_scopes, decide
+        from airflow_provider_messaging.store import CapGate
+
+        policy = self.policy
+        if policy is None:
+            return SendNow(), None
+        now = self.clock()
+        kind = request.message_type or ""
+        scopes = cap_scopes(policy, message_type=kind, vendor=request.vendor, now=now)
+        counts = self.store.count_recent_sends(request.recipient, scopes, exclude_key=request.key) if scopes else {}
+
+        def decide_with(found: Any) -> Decision:
+            history = RecipientHistory(counts=found)
+            return decide(
+                policy, recipient=request.recipient, message_type=kind, now=now, vendor=request.vendor, history=history
+            )
+
+        def admit(found: Any) -> str | None:
+            verdict = decide_with(found)
+            return verdict.reason if isinstance(verdict, Skip) and verdict.code == "frequency_cap" else None
+
+        return decide_with(counts), (CapGate(tuple(scopes), admit) if scopes else None)
+
+    def _held(self, request: SendRequest, decision: Decision, *, key: str | None = None) -> SendResult:
+        """The result of a send the policy holds back (a skip, or a wait for the recipient's window)."""
+        from airflow_provider_messaging.policies import Skip, WaitUntil
+
+        if isinstance(decision, WaitUntil):
+            result = self._result(request, Outcome.WAITING, error=decision.reason)
+            result.send_at = decision.at
+        else:
+            assert isinstance(decision, Skip)
+            result = self._result(request, Outcome.SKIPPED, error=decision.reason)
+            result.skip_code = decision.code
+        if key is not None:
+            result.key = key
+        self.log.info("Not sending %s to %s now: %s", request.key, request.recipient, decision.reason)
+        return result
+
+    def _capped(self, request: SendRequest, reservation: Reservation, *, key: str | None = None) -> SendResult:
+        result = self._result(request, Outcome.SKIPPED, error=reservation.error)
+        result.skip_code = "frequency_cap"
+        if key is not None:
+            result.key = key
+        self.log.info("Not sending %s to %s: %s", request.key, request.recipient, reservation.error)
+        return result
 
     # ---- one message
     def send(self, request: SendRequest, *, limiter: Limiter | None = None) -> SendResult:
         """Send one message under its key (or return what an earlier try did)."""
+        from airflow_provider_messaging.policies import SendNow
+        from airflow_provider_messaging.store import ReservationReason
+
         if self.respect_opt_out and self.store.is_opted_out(request.vendor, request.recipient):
             return self._skipped(request)
+        decision, gate = self.admission(request)
+        if not isinstance(decision, SendNow):
+            return self._held(request, decision)
         reservation = self.store.reserve_send(
             idempotency_key=request.key,
             vendor=request.vendor,
@@ -241,7 +324,11 @@ class SendLedger:
             map_index=request.origin.map_index,
             resend_unknown=self.resend_unknown,
             lease_seconds=self.lease_seconds,
+            message_type=request.message_type,
+            gate=gate,
         )
+        if reservation.reason == ReservationReason.CAPPED:
+            return self._capped(request, reservation)
         if not reservation.send:
             return self._not_reserved(request, reservation)
         result = self._call(request, limiter)
@@ -301,7 +388,8 @@ class SendLedger:
         vendor calls run on ``concurrency`` threads, and completions are written in batches - a few
         commits per chunk instead of two per message. At most two chunks are in flight at once.
         """
-        from airflow_provider_messaging.store import SendIntent
+        from airflow_provider_messaging.policies import SendNow
+        from airflow_provider_messaging.store import ReservationReason, SendIntent
 
         iterator = iter(requests)
         pending: deque[tuple[SendRequest, Future[SendResult]]] = deque()
@@ -313,11 +401,17 @@ class SendLedger:
                     send_now: list[SendRequest] = []
                     opted_out = self._opted_out(chunk)
                     intents = []
+                    gates: list[CapGate | None] = []
                     for request in chunk:
                         if (request.vendor, request.recipient) in opted_out:
                             yield self._skipped(request)
-                        else:
-                            intents.append(request)
+                            continue
+                        decision, gate = self.admission(request)
+                        if not isinstance(decision, SendNow):
+                            yield self._held(request, decision)  # each recipient waits for its own window
+                            continue
+                        intents.append(request)
+                        gates.append(gate)
                     reservations = self.store.reserve_many(
                         [
                             SendIntent(
@@ -329,8 +423,10 @@ class SendLedger:
                                 r.origin.task_id,
                                 r.origin.run_id,
                                 r.origin.map_index,
+                                message_type=r.message_type,
+                                gate=gate,
                             )
-                            for r in intents
+                            for r, gate in zip(intents, gates, strict=True)
                         ],
                         resend_unknown=self.resend_unknown,
                         lease_seconds=self.lease_seconds,
@@ -338,6 +434,8 @@ class SendLedger:
                     for request, reservation in zip(intents, reservations, strict=True):
                         if reservation.send:
                             send_now.append(request)
+                        elif reservation.reason == ReservationReason.CAPPED:
+                            yield self._capped(request, reservation)
                         else:
                             yield self._not_reserved(request, reservation)
                     for request in send_now:
@@ -394,11 +492,18 @@ class SendLedger:
         any vendor. The next step is tried only when a vendor definitely did not take the message and
         its failure kind is in ``failover_on``.
         """
+        from airflow_provider_messaging.policies import SendNow
+        from airflow_provider_messaging.store import ReservationReason
+
         failover_on = set(failover_on)
         if self.respect_opt_out:
             for step in steps:
                 if self.store.is_opted_out(step.vendor, step.recipient):
                     return self._skipped(step, key=logical_key)
+        # one logical message: the policy decides once (caps across vendors count it once)
+        decision, gate = self.admission(steps[0]) if steps else (SendNow(), None)
+        if not isinstance(decision, SendNow):
+            return self._held(steps[0], decision, key=logical_key)
         transient = False
         results: list[SendResult] = []
         for index, step in enumerate(steps):
@@ -415,7 +520,11 @@ class SendLedger:
                 lease_seconds=self.lease_seconds,
                 logical_key=logical_key,
                 attempt=index,
+                message_type=step.message_type,
+                gate=gate,
             )
+            if reservation.reason == ReservationReason.CAPPED:
+                return self._with_history(self._capped(step, reservation, key=logical_key), logical_key)
             if not reservation.send:
                 return self._with_history(self._not_reserved(step, reservation), logical_key)
             result = self._call(step, None)
@@ -476,6 +585,7 @@ class SendLedger:
         result = self._result(
             request, Outcome.SKIPPED, error=f"{request.recipient} opted out of {request.vendor} messages (STOP)"
         )
+        result.skip_code = "opted_out"
         if key is not None:
             result.key = key
         return result
@@ -523,7 +633,7 @@ def raise_for_airflow(result: SendResult) -> None:
     if outcome.sent:
         return
     cause = result.exception
-    if outcome is Outcome.SKIPPED:
+    if outcome in (Outcome.SKIPPED, Outcome.WAITING):  # a deferring operator handles WAITING before this
         raise AirflowSkipException(f"{result.error}; not sent")
     if outcome in (Outcome.TRANSIENT, Outcome.IN_FLIGHT):
         raise AirflowException(result.error) from cause

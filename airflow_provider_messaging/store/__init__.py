@@ -2,6 +2,7 @@
 
 from airflow_provider_messaging.store.store import (
     DEFAULT_SEND_LEASE_SECONDS,
+    CapGate,
     DeliveryRecord,
     InboundRecord,
     MessageStore,
@@ -17,6 +18,7 @@ from airflow_provider_messaging.store.store import (
 
 __all__ = [
     "DEFAULT_SEND_LEASE_SECONDS",
+    "CapGate",
     "DeliveryRecord",
     "InboundRecord",
     "MessageStore",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -32,6 +32,7 @@ from airflow_provider_messaging.models.status import (
     summarize,
     supersedes,
 )
+from airflow_provider_messaging.policies.decision import CapScope
 from airflow_provider_messaging.store import migrate
 from airflow_provider_messaging.store.engine import create_store_engine, is_sqlite, normalize_url
 from airflow_provider_messaging.store.optout_files import OptOutEntry
@@ -81,6 +82,7 @@ class ReservationReason:
     ACCEPTED = "accepted"  # the vendor already took this message: return its record
     IN_FLIGHT = "in_flight"  # another try holds the key's lease: do not send
     UNKNOWN = "unknown"  # an earlier try may have reached the customer: do not send
+    CAPPED = "capped"  # a frequency cap of the sending policy is reached for the recipient: do not send
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,18 @@ class Reservation:
 
 
 @dataclass(frozen=True)
+class CapGate:
+    """Frequency caps checked inside a reservation's transaction, under a lock on the recipient.
+
+    ``scopes`` say what to count (:func:`~airflow_provider_messaging.policies.cap_scopes`); ``admit``
+    gets the counts and returns ``None`` to send or the reason of the refusal.
+    """
+
+    scopes: tuple[CapScope, ...]
+    admit: Callable[[Mapping[CapScope, int]], str | None]
+
+
+@dataclass(frozen=True)
 class SendIntent:
     """One key to reserve in :meth:`MessageStore.reserve_many`."""
 
@@ -112,6 +126,8 @@ class SendIntent:
     task_id: str | None = None
     run_id: str | None = None
     map_index: int | None = None
+    message_type: str | None = None
+    gate: CapGate | None = None
 
 
 def decide_reservation(
@@ -409,6 +425,8 @@ class MessageStore:
         lease_seconds: float = DEFAULT_SEND_LEASE_SECONDS,
         logical_key: str | None = None,
         attempt: int | None = None,
+        message_type: str | None = None,
+        gate: CapGate | None = None,
     ) -> Reservation:
         """Record the intent to send before the HTTP call. Exactly one caller wins a key.
 
@@ -422,6 +440,9 @@ class MessageStore:
         ``logical_key``/``attempt`` link the vendor messages of one failover send: the lock and the
         decision then cover every vendor message of the logical key, so two tries of one logical
         message never send through two vendors at once.
+
+        ``gate`` applies a sending policy's frequency caps in the same transaction, under a lock on the
+        recipient: racing sends to one recipient (other keys, other workers) count each other.
         """
         now = utcnow()
         values = {
@@ -446,6 +467,8 @@ class MessageStore:
         }
         if logical_key is not None:
             values.update(logical_key=logical_key, attempt=attempt)
+        if message_type is not None:
+            values["message_type"] = message_type
         with self._write() as connection:
             self._lock_send(connection, [logical_key or idempotency_key])
             if logical_key is None:
@@ -458,6 +481,12 @@ class MessageStore:
             reservation = decide_reservation(rows, now, lease_seconds=lease_seconds, resend_unknown=resend_unknown)
             if not reservation.send:
                 return self._finish_reservation(reservation)
+            if gate is not None and gate.scopes:
+                self._lock_caps(connection, [recipient])
+                counts = self._cap_counts(connection, {recipient: gate.scopes}, exclude_keys={idempotency_key})
+                refusal = gate.admit(counts[recipient])
+                if refusal is not None:
+                    return Reservation(send=False, reason=ReservationReason.CAPPED, error=refusal)
             own = next((r for r in rows if r["idempotency_key"] == idempotency_key), None)
             if own is None:
                 connection.execute(insert(messages).values(**values))
@@ -489,6 +518,10 @@ class MessageStore:
                 row.idempotency_key: dict(row._mapping)
                 for row in connection.execute(_SELECT_BY_KEYS, {"keys": keys}).all()
             }
+            gated = {r.recipient: r.gate.scopes for r in requests if r.gate is not None and r.gate.scopes}
+            if gated:
+                self._lock_caps(connection, list(gated))
+            recent = self._recent_sends(connection, gated, exclude_keys=set(keys)) if gated else {}
             reservations: list[Reservation] = []
             inserts: list[dict[str, Any]] = []
             updates: list[dict[str, Any]] = []
@@ -497,6 +530,13 @@ class MessageStore:
                 decision = decide_reservation(
                     [row] if row else [], now, lease_seconds=lease_seconds, resend_unknown=resend_unknown
                 )
+                if decision.send and request.gate is not None and request.recipient in gated:
+                    sends = recent.setdefault(request.recipient, [])
+                    refusal = request.gate.admit(_count(sends, request.gate.scopes))
+                    if refusal is not None:
+                        reservations.append(Reservation(send=False, reason=ReservationReason.CAPPED, error=refusal))
+                        continue
+                    sends.append((now, request.vendor, request.message_type))  # counts for a later request
                 reservations.append(self._finish_reservation(decision))
                 if not decision.send:
                     continue
@@ -525,6 +565,7 @@ class MessageStore:
                             "task_id": request.task_id,
                             "run_id": request.run_id,
                             "map_index": request.map_index,
+                            "message_type": request.message_type,
                             "created_at": now,
                             "updated_at": now,
                         }
@@ -536,6 +577,51 @@ class MessageStore:
             if updates:
                 connection.execute(_RESERVE_AGAIN, updates)
         return reservations
+
+    # ---- frequency caps of the sending policy
+    def _lock_caps(self, connection: Connection, recipients: Sequence[str]) -> None:
+        """Serialize cap checks of these recipients (after the send-key locks; sorted: no lock cycles)."""
+        if self.sqlite or not recipients:
+            return
+        connection.execute(_LOCK_MANY, {"keys": sorted({f"cap:{r}" for r in recipients})})
+
+    def _recent_sends(
+        self, connection: Connection, scopes: Mapping[str, Sequence[CapScope]], *, exclude_keys: set[str]
+    ) -> dict[str, list[tuple[datetime, str, str | None]]]:
+        """``(created_at, vendor, message_type)`` of each recipient's messages that count for a cap:
+        created since the oldest scope's start and not definitely refused by the vendor."""
+        since = min(s.since for group in scopes.values() for s in group)
+        rows = connection.execute(
+            select(messages.c.recipient, messages.c.created_at, messages.c.vendor, messages.c.message_type).where(
+                messages.c.recipient.in_(list(scopes)),
+                messages.c.created_at >= since,
+                messages.c.send_status != SendStatus.REJECTED,
+                messages.c.idempotency_key.not_in(exclude_keys),
+            )
+        ).all()
+        out: dict[str, list[tuple[datetime, str, str | None]]] = {r: [] for r in scopes}
+        for row in rows:
+            out[row.recipient].append((row.created_at, row.vendor, row.message_type))
+        return out
+
+    def _cap_counts(
+        self, connection: Connection, scopes: Mapping[str, Sequence[CapScope]], *, exclude_keys: set[str]
+    ) -> dict[str, dict[CapScope, int]]:
+        recent = self._recent_sends(connection, scopes, exclude_keys=exclude_keys)
+        return {recipient: _count(recent[recipient], group) for recipient, group in scopes.items()}
+
+    def count_recent_sends(
+        self, recipient: str, scopes: Sequence[CapScope], *, exclude_key: str | None = None
+    ) -> dict[CapScope, int]:
+        """Messages to ``recipient`` per cap scope (a read, without locks: for previews and pre-checks;
+        the reservation counts again under the recipient's lock)."""
+        if not scopes:
+            return {}
+        with self._read() as connection:
+            counts = self._cap_counts(
+                connection, {recipient: scopes}, exclude_keys={exclude_key} if exclude_key else set()
+            )
+        return counts[recipient]
 
     def _finish_reservation(self, reservation: Reservation) -> Reservation:
         if reservation.existing_row is None:
@@ -1399,6 +1485,13 @@ def _inbound_from_row(row: Any) -> InboundRecord:
         received_at=row["received_at"],
         created_at=row["created_at"],
     )
+
+
+def _count(sends: Sequence[tuple[datetime, str, str | None]], scopes: Sequence[CapScope]) -> dict[CapScope, int]:
+    return {
+        scope: sum(1 for at, vendor, kind in sends if scope.counts(created_at=at, vendor=vendor, message_type=kind))
+        for scope in scopes
+    }
 
 
 def logical_status(children: Sequence[MessageStatus]) -> MessageStatus | None:

@@ -1,7 +1,9 @@
-"""Consent records: every opt-out and opt-in with when, how and the consent text or campaign.
+"""Sending policies: consent records, and what frequency caps count.
 
 - ``messaging_consent``: one row per change of a recipient's consent (``action`` opt_out / opt_in),
   ``method`` keyword / api / ui / cli / vendor_error / import, and the inbound message that caused it.
+- ``messaging_messages.message_type`` (ARN/MKT/OTP or the operator's category) and an index on
+  ``(recipient, created_at)``: a frequency cap counts a recipient's recent messages by type.
 
 Revision ID: 0003
 Revises: 0002
@@ -33,8 +35,13 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime, nullable=False),
     )
     op.create_index("ix_messaging_consent_recipient", "messaging_consent", ["vendor", "recipient", "id"])
+    op.add_column("messaging_messages", sa.Column("message_type", sa.String(32), nullable=True))
+    op.create_index("ix_messaging_messages_recipient_created", "messaging_messages", ["recipient", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_messaging_messages_recipient_created", table_name="messaging_messages")
+    with op.batch_alter_table("messaging_messages") as batch:
+        batch.drop_column("message_type")
     op.drop_index("ix_messaging_consent_recipient", table_name="messaging_consent")
     op.drop_table("messaging_consent")

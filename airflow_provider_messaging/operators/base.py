@@ -10,7 +10,9 @@ from __future__ import annotations
 import ast
 import re
 from abc import abstractmethod
+from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -22,6 +24,7 @@ from airflow_provider_messaging import config
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.models.status import normalize_recipient
 from airflow_provider_messaging.operators.rate_limit import RateLimiter
+from airflow_provider_messaging.policies.model import SendingPolicy
 from airflow_provider_messaging.sending import (
     Origin,
     Outcome,
@@ -53,10 +56,19 @@ class MessagingSendOperator(BaseOperator):
     :param max_concurrency: parallel sends in bulk mode.
     :param fail_on_any_failure: in bulk mode, fail the task (after sending to everyone else) when a
         recipient failed; a retry then re-sends only the failed recipients.
+    :param policy: sending policy (README: Sending policies): local-time windows per message type and
+        frequency caps, as a :class:`~airflow_provider_messaging.policies.SendingPolicy` or a dict
+        (templated). It overrides the connection extra ``sending_policy`` and ``[messaging] sending_policy``.
+        A send whose window is closed defers (no worker slot held) and sends when it opens; a capped
+        recipient is skipped with the reason in the record.
+    :param message_category: the type the policy decides by (templated); default Telesign's
+        ``message_type`` (ARN/MKT/OTP), none for Aerialink (the policy's ``"*"`` rules apply).
+    :param dry_run: render, validate, apply opt-outs and the policy, compute SMS segments and return
+        what would be sent to whom and when: nothing is sent and nothing is reserved.
     """
 
     vendor: ClassVar[str] = ""
-    base_template_fields: ClassVar[tuple[str, ...]] = ("idempotency_key", "recipients")
+    base_template_fields: ClassVar[tuple[str, ...]] = ("idempotency_key", "recipients", "policy", "message_category")
     ui_color = "#e8f4fd"
 
     def __init__(
@@ -68,9 +80,18 @@ class MessagingSendOperator(BaseOperator):
         recipients: list[str] | None = None,
         max_concurrency: int = 8,
         fail_on_any_failure: bool = True,
+        policy: SendingPolicy | dict[str, Any] | None = None,
+        message_category: str | None = None,
+        dry_run: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        # kept as plain data: operator arguments are serialized with the DAG
+        self.policy = policy.to_dict() if isinstance(policy, SendingPolicy) else policy
+        self.message_category = message_category
+        # not ``self.dry_run``: BaseOperator.dry_run() is a method (render templates, log them)
+        self.dry_run_only = dry_run
+        self._resolved_policy: SendingPolicy | None = None
         self.idempotency_key = idempotency_key
         self.respect_opt_out = respect_opt_out
         self.resend_unknown = resend_unknown
@@ -97,6 +118,29 @@ class MessagingSendOperator(BaseOperator):
     def rate_limit(self) -> float | None:
         return None
 
+    def message_category_of(self, payload: BaseModel) -> str | None:
+        """The message type / category the sending policy decides ``payload`` by."""
+        return self.message_category
+
+    def resolve_policy(self) -> SendingPolicy | None:
+        """``policy`` over the connection extra over ``[messaging]``; None when it never delays or skips."""
+        from airflow_provider_messaging.policies import resolve_policy
+
+        extras: dict[str, Any] = {}
+        hook = getattr(self, "hook", None)
+        if hook is not None:
+            try:
+                extras = dict(hook.settings.extras)
+            except Exception as exc:  # a dry run may preview without a usable connection
+                if not self.dry_run_only:
+                    raise
+                self.log.warning("Connection extras not read (%s): policy from policy= and [messaging] only", exc)
+        try:
+            policy = resolve_policy(self.policy, extras=extras)
+        except PayloadValidationError as invalid:
+            raise AirflowFailException(str(invalid)) from invalid
+        return None if policy.is_empty else policy
+
     # ---- the shared flow
     @cached_property
     def store(self) -> MessageStore:
@@ -104,7 +148,11 @@ class MessagingSendOperator(BaseOperator):
 
     def ledger(self) -> SendLedger:
         return SendLedger(
-            self.store, respect_opt_out=self.respect_opt_out, resend_unknown=self.resend_unknown, logger=self.log
+            self.store,
+            respect_opt_out=self.respect_opt_out,
+            resend_unknown=self.resend_unknown,
+            logger=self.log,
+            policy=self._resolved_policy,
         )
 
     def _base_key(self, context: Context) -> str:
@@ -119,9 +167,13 @@ class MessagingSendOperator(BaseOperator):
             channels=tuple(self.cascade_of(payload)),
             send=lambda: self.send_payload(payload),
             origin=Origin.of(context["ti"]),
+            message_type=self.message_category_of(payload),
         )
 
     def execute(self, context: Context) -> Any:
+        self._resolved_policy = self.resolve_policy()
+        if self.dry_run_only:
+            return self._execute_dry_run(context)
         if self.recipients is not None:
             return self._execute_bulk(context)
         try:
@@ -130,8 +182,52 @@ class MessagingSendOperator(BaseOperator):
             raise AirflowFailException(str(invalid)) from invalid
         result = self.ledger().send(self.send_request(payload, self._base_key(context), context))
         self._log_result(result)
+        if result.outcome is Outcome.WAITING and result.send_at is not None:
+            self._defer_until(result.send_at, result.error or "the recipient's window is closed")
         raise_for_airflow(result)
         return result.record()
+
+    def execute_complete(self, context: Context, event: Any = None) -> Any:
+        """Resumed when the recipient's window opened: decide again (fresh caps) and send."""
+        return self.execute(context)
+
+    def _defer_until(self, moment: datetime, reason: str) -> None:
+        from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+
+        self.log.info("%s: deferring until %s (no worker slot held)", reason, moment.isoformat())
+        self.defer(trigger=DateTimeTrigger(moment=moment), method_name="execute_complete")
+
+    def _execute_dry_run(self, context: Context) -> Any:
+        """What would be sent to whom and when; sends nothing and reserves nothing."""
+        from airflow_provider_messaging.models.preview import preview
+        from airflow_provider_messaging.policies import Skip
+
+        bulk = self.recipients is not None
+        if bulk:
+            payloads = self._bulk_payloads()
+        else:
+            try:
+                payloads = [self.build_payload()]
+            except PayloadValidationError as invalid:
+                raise AirflowFailException(str(invalid)) from invalid
+        base = self._base_key(context)
+        ledger = self.ledger()
+        out: list[dict[str, Any]] = []
+        for payload in payloads:
+            recipient = self.recipient_of(payload)
+            request = self.send_request(payload, bulk_key(base, recipient) if bulk else base, context)
+            if self.respect_opt_out and self.store.is_opted_out(self.vendor, recipient):
+                decision: Any = Skip("opted_out", f"{recipient} opted out of {self.vendor} messages")
+            else:
+                decision, _ = ledger.admission(request)
+            view = preview(payload)  # type: ignore[arg-type]
+            for line in view.lines():
+                self.log.info("[dry run] %s", line)
+            self.log.info("[dry run]   decision: %s", getattr(decision, "reason", "send now"))
+            out.append(
+                {"dry_run": True, "idempotency_key": request.key, "decision": decision.to_dict(), **view.to_dict()}
+            )
+        return out if bulk else out[0]
 
     def _log_result(self, result: SendResult) -> None:
         if result.outcome is Outcome.ACCEPTED:
@@ -199,15 +295,25 @@ class MessagingSendOperator(BaseOperator):
             key=lambda r: order.get(r.recipient, len(order)),
         )
         records = [r.record() for r in results]
-        failed = [r for r in results if not r.outcome.sent and r.outcome is not Outcome.SKIPPED]
-        skipped = sum(r.outcome is Outcome.SKIPPED for r in results)
+        waiting = [r for r in results if r.outcome is Outcome.WAITING]
+        failed = [r for r in results if not r.outcome.sent and r.outcome not in (Outcome.SKIPPED, Outcome.WAITING)]
+        skipped = Counter(r.skip_code or "opted_out" for r in results if r.outcome is Outcome.SKIPPED)
         self.log.info(
-            "Bulk send: %d recipients, %d sent, %d skipped (opt-out), %d failed",
+            "Bulk send: %d recipients, %d sent, %d skipped (%s), %d waiting for their window, %d failed",
             len(records),
-            len(records) - len(failed) - skipped,
-            skipped,
+            len(records) - len(failed) - sum(skipped.values()) - len(waiting),
+            sum(skipped.values()),
+            ", ".join(f"{n} {code}" for code, n in sorted(skipped.items())) or "none",
+            len(waiting),
             len(failed),
         )
+        if self._resolved_policy is not None:
+            context["ti"].xcom_push(key="waiting", value=len(waiting))  # the handle: how many wait
+        if waiting and not (failed and self.fail_on_any_failure):
+            # every recipient goes when its own window opens: sleep (deferred) until the next one does;
+            # on resume, recipients already sent return their records and are not sent again
+            first = min(r.send_at for r in waiting if r.send_at is not None)
+            self._defer_until(first, f"{len(waiting)} recipient(s) wait for their window")
         if failed and self.fail_on_any_failure:
             context["ti"].xcom_push(key="records", value=records)
             lines = "\n".join(f"  {r.recipient}: {r.error}" for r in failed)

@@ -103,6 +103,10 @@ class TelesignSendOperator(MessagingSendOperator):
         assert isinstance(payload, OmnichannelRequest)
         return [entry.channel for entry in payload.channels]
 
+    def message_category_of(self, payload: BaseModel) -> str | None:
+        assert isinstance(payload, OmnichannelRequest)
+        return self.message_category or payload.message_type
+
     def send_payload(self, payload: BaseModel) -> str:
         assert isinstance(payload, OmnichannelRequest)
         response = self.hook.send_omnichannel(payload)

@@ -349,8 +349,30 @@ class SendLedger:
             if not isinstance(error, Exception):
                 raise  # interrupted (SIGTERM, KeyboardInterrupt): recorded as unknown, then let it end the task
             text = _FAILURE_TEXT[classified.outcome].format(vendor=request.vendor, error=describe(error))
+            if classified.outcome is Outcome.REJECTED:
+                self._opt_out_on_refusal(request, error)
             return self._result(request, classified.outcome, error=text, kind=classified.kind, exc=error)
         return self._result(request, Outcome.ACCEPTED, message_id=str(message_id))
+
+    def _opt_out_on_refusal(self, request: SendRequest, error: BaseException) -> None:
+        """A vendor refusal that says the recipient opted out puts them on the opt-out list (with the error)."""
+        from airflow_provider_messaging.exceptions import VendorAPIError
+        from airflow_provider_messaging.models.consent import is_opt_out_error
+
+        if not isinstance(error, VendorAPIError) or not is_opt_out_error(request.vendor, error.code, error.description):
+            return
+        try:
+            self.store.add_opt_out(
+                request.vendor,
+                request.recipient,
+                source="vendor_error",
+                detail=f"code {error.code}: {error.description}" if error.code is not None else error.description,
+            )
+            self.log.warning(
+                "%s says %s opted out (%s): added to the opt-out list", request.vendor, request.recipient, error.code
+            )
+        except Exception:
+            self.log.exception("Could not add %s to the opt-out list after the vendor's refusal", request.recipient)
 
     def _complete(self, completions: Sequence[tuple[str, str]]) -> dict[str, str]:
         """Record vendor ids. The message was sent: a store hiccup must not lose that, so retry briefly."""

@@ -35,6 +35,8 @@ def _accept(request: Recorded) -> Reply:
     body = request.json()
     if body.get("phone_number") == "15550000400":
         return Reply(400, {"status": {"code": 3101, "description": "Invalid phone_number"}})
+    if body.get("phone_number") == "15550000510":
+        return Reply(400, {"status": {"code": 510, "description": "Message blocked by subscriber action or request"}})
     return Reply(200, {"status": {"code": 3001}, "reference_id": uuid.uuid4().hex.upper()})
 
 
@@ -187,3 +189,19 @@ def test_eight_processes_one_recipient_cap_of_one_per_day(store: MessageStore, v
     assert outcomes == ["accepted:"] + ["skipped:frequency_cap"] * 7
     assert len(vendor.requests_to(PATH)) == 1  # the vendor saw one message
     assert [r["send_status"] for r in _rows(store)] == ["ACCEPTED"]
+
+
+def test_a_vendor_opt_out_error_puts_the_recipient_on_the_list(store: MessageStore, vendor: LocalHttpServer) -> None:
+    ledger = SendLedger(store, lease_seconds=900)  # no policy needed: opt-outs always apply
+    refused = ledger.send(_request(vendor, "blocked", "15550000510"))
+    assert refused.outcome is Outcome.REJECTED
+    assert store.is_opted_out("telesign", "15550000510")
+    [entry] = store.consent_history("telesign", "15550000510")
+    assert (entry["action"], entry["method"]) == ("opt_out", "vendor_error")
+    assert entry["detail"] == "code 510: Message blocked by subscriber action or request"
+    again = ledger.send(_request(vendor, "blocked-2", "15550000510"))
+    assert again.outcome is Outcome.SKIPPED and again.skip_code == "opted_out"
+    assert len(vendor.requests_to(PATH)) == 1
+    # an ordinary refusal does not opt anyone out
+    assert ledger.send(_request(vendor, "invalid", "15550000400")).outcome is Outcome.REJECTED
+    assert not store.is_opted_out("telesign", "15550000400")

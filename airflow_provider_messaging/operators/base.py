@@ -197,6 +197,11 @@ class MessagingSendOperator(BaseOperator):
         self.log.info("%s: deferring until %s (no worker slot held)", reason, moment.isoformat())
         self.defer(trigger=DateTimeTrigger(moment=moment), method_name="execute_complete")
 
+    def dry_run_result(self, context: Context) -> Any:
+        """The dry run of this task with the given (rendered) context: see ``dry_run``."""
+        self._resolved_policy = self.resolve_policy()
+        return self._execute_dry_run(context)
+
     def _execute_dry_run(self, context: Context) -> Any:
         """What would be sent to whom and when; sends nothing and reserves nothing."""
         from airflow_provider_messaging.models.preview import preview

@@ -45,7 +45,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -62,7 +62,7 @@ from airflow_provider_messaging.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from airflow_provider_messaging.policies import Decision, SendingPolicy
+    from airflow_provider_messaging.policies import CapScope, Decision, SendingPolicy
     from airflow_provider_messaging.store import CapGate, MessageStore, Reservation
 
 log = logging.getLogger(__name__)
@@ -249,22 +249,27 @@ class SendLedger:
         self.lease_seconds = send_lease_seconds() if lease_seconds is None else lease_seconds
         self.log = logger or log
         self.policy = policy if policy is not None and not policy.is_empty else None
+        self._caps_only = self.policy.model_copy(update={"windows": {}, "max_wait": None}) if self.policy else None
         self.clock = clock or (lambda: datetime.now(timezone.utc))
 
     # ---- the sending policy (applied before reserving)
-    def admission(self, request: SendRequest) -> tuple[Decision, CapGate | None]:
-        """The policy's decision for ``request`` now (caps counted without locks), and the gate that
-        re-checks the caps inside the reservation. Reserves nothing: a dry run uses it as is."""
+    def admission(
+        self, request: SendRequest, *, now: datetime | None = None, counts: Mapping[CapScope, int] | None = None
+    ) -> tuple[Decision, CapGate | None]:
+        """The policy's decision for ``request`` now (caps counted without locks, unless ``counts`` are
+        given), and the gate that re-checks the caps inside the reservation. Reserves nothing: a dry run
+        uses it as is."""
         from airflow_provider_messaging.policies import RecipientHistory, SendNow, Skip, cap_scopes, decide
         from airflow_provider_messaging.store import CapGate
 
         policy = self.policy
         if policy is None:
             return SendNow(), None
-        now = self.clock()
+        now = now or self.clock()
         kind = request.message_type or ""
         scopes = cap_scopes(policy, message_type=kind, vendor=request.vendor, now=now)
-        counts = self.store.count_recent_sends(request.recipient, scopes, exclude_key=request.key) if scopes else {}
+        if counts is None:
+            counts = self.store.count_recent_sends(request.recipient, scopes, exclude_key=request.key) if scopes else {}
 
         def decide_with(found: Any) -> Decision:
             history = RecipientHistory(counts=found)
@@ -272,8 +277,20 @@ class SendLedger:
                 policy, recipient=request.recipient, message_type=kind, now=now, vendor=request.vendor, history=history
             )
 
+        caps_only = self._caps_only
+        assert caps_only is not None
+
         def admit(found: Any) -> str | None:
-            verdict = decide_with(found)
+            # runs inside the reservation's transaction: caps only (the window was checked above)
+            history = RecipientHistory(counts=found)
+            verdict = decide(
+                caps_only,
+                recipient=request.recipient,
+                message_type=kind,
+                now=now,
+                vendor=request.vendor,
+                history=history,
+            )
             return verdict.reason if isinstance(verdict, Skip) and verdict.code == "frequency_cap" else None
 
         return decide_with(counts), (CapGate(tuple(scopes), admit) if scopes else None)
@@ -424,11 +441,12 @@ class SendLedger:
                     opted_out = self._opted_out(chunk)
                     intents = []
                     gates: list[CapGate | None] = []
+                    now, chunk_counts = self._chunk_counts(chunk)
                     for request in chunk:
                         if (request.vendor, request.recipient) in opted_out:
                             yield self._skipped(request)
                             continue
-                        decision, gate = self.admission(request)
+                        decision, gate = self.admission(request, now=now, counts=chunk_counts.get(request.key))
                         if not isinstance(decision, SendNow):
                             yield self._held(request, decision)  # each recipient waits for its own window
                             continue
@@ -485,6 +503,23 @@ class SendLedger:
                     yield from self._flush(buffer)
                     buffer = []
             yield from self._flush(buffer)
+
+    def _chunk_counts(self, chunk: Sequence[SendRequest]) -> tuple[datetime, dict[str, Mapping[CapScope, int]]]:
+        """The caps' counts of a whole chunk in one read (per request key); the clock they were read at."""
+        from airflow_provider_messaging.policies import cap_scopes
+
+        now = self.clock()
+        if self.policy is None or not self.policy.caps:
+            return now, {}
+        scopes = {
+            r.key: cap_scopes(self.policy, message_type=r.message_type or "", vendor=r.vendor, now=now) for r in chunk
+        }
+        by_recipient: dict[str, list[CapScope]] = {}
+        for request in chunk:
+            by_recipient.setdefault(request.recipient, []).extend(scopes[request.key])
+        wanted = {recipient: list(dict.fromkeys(group)) for recipient, group in by_recipient.items() if group}
+        counts = self.store.count_recent_sends_many(wanted, exclude_keys={r.key for r in chunk}) if wanted else {}
+        return now, {r.key: {s: counts[r.recipient][s] for s in scopes[r.key]} for r in chunk if scopes[r.key]}
 
     def _flush(self, finished: list[tuple[SendRequest, SendResult]]) -> Iterator[SendResult]:
         accepted = [(r.key, res.message_id) for r, res in finished if res.outcome is Outcome.ACCEPTED]

@@ -105,12 +105,9 @@ def _intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
     return out
 
 
-def next_open(window: SendWindow, zones: Sequence[ZoneInfo], now: datetime) -> Interval | None:
-    """The first interval, ending after ``now``, in which ``window`` is open in every zone; or ``None``
-    when there is none within :data:`HORIZON` (e.g. zones too far apart for a short window)."""
-    until = now + HORIZON
+def _first_common(window: SendWindow, zones: Sequence[ZoneInfo], now: datetime, until: datetime) -> Interval | None:
     common: list[Interval] | None = None
-    for zone in dict.fromkeys(zones):  # keep order, drop duplicates
+    for zone in zones:
         intervals = open_intervals(window, zone, now, until)
         common = intervals if common is None else _intersect(common, intervals)
         if not common:
@@ -119,3 +116,13 @@ def next_open(window: SendWindow, zones: Sequence[ZoneInfo], now: datetime) -> I
         if end > now:
             return start, end
     return None
+
+
+def next_open(window: SendWindow, zones: Sequence[ZoneInfo], now: datetime) -> Interval | None:
+    """The first interval, ending after ``now``, in which ``window`` is open in every zone; or ``None``
+    when there is none within :data:`HORIZON` (e.g. zones too far apart for a short window)."""
+    unique = list(dict.fromkeys(zones))  # keep order, drop duplicates
+    # the next two days answer almost every case; look further only for weekday rules and the like
+    return _first_common(window, unique, now, now + timedelta(days=2)) or _first_common(
+        window, unique, now, now + HORIZON
+    )

@@ -623,6 +623,15 @@ class MessageStore:
             )
         return counts[recipient]
 
+    def count_recent_sends_many(
+        self, scopes: Mapping[str, Sequence[CapScope]], *, exclude_keys: Iterable[str] = ()
+    ) -> dict[str, dict[CapScope, int]]:
+        """:meth:`count_recent_sends` for many recipients in one query (bulk pre-checks)."""
+        if not scopes:
+            return {}
+        with self._read() as connection:
+            return self._cap_counts(connection, scopes, exclude_keys=set(exclude_keys))
+
     def _finish_reservation(self, reservation: Reservation) -> Reservation:
         if reservation.existing_row is None:
             return reservation

@@ -1,4 +1,4 @@
-"""``airflow-messaging``: receiver, sandbox, demo, db upgrade, status, report, preview, optouts."""
+"""``airflow-messaging``: receiver, sandbox, demo, db upgrade, status, release, report, preview, optouts."""
 
 from __future__ import annotations
 
@@ -71,6 +71,20 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"  callbacks: {len(callbacks)}")
     for callback in callbacks:
         print(f"    {callback['received_at']}  {callback['body'][:120]}")
+    return 0
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    """Free a stuck key (in flight or unknown outcome) once the vendor shows nothing was sent."""
+    store = _store(args)
+    before = store.release_send(args.key, note=args.note)
+    if before is None:
+        print(f"no send under key {args.key!r} in {store.safe_url}", file=sys.stderr)
+        return 1
+    if before.send_status not in ("RESERVED", "UNKNOWN"):
+        print(f"key {args.key!r} is {before.send_status}: nothing to release", file=sys.stderr)
+        return 1
+    print(f"released {args.key!r} (was {before.send_status}): its next try sends")
     return 0
 
 
@@ -209,6 +223,14 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("message_id")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
+
+    release = commands.add_parser(
+        "release",
+        help="let a stuck send key (in flight or unknown outcome) send again, after checking the vendor sent nothing",
+    )
+    release.add_argument("key", help="the idempotency key (see `status` or the Messages view)")
+    release.add_argument("--note", default="released by an operator", help="why (stored with the key)")
+    release.set_defaults(func=cmd_release)
 
     report = commands.add_parser("report", help="delivery analytics of a time window (table, JSON, chart)")
     report.add_argument("--since", default="7d", help="ISO time or span back from --until: 90m, 24h, 7d (default 7d)")

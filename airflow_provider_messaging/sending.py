@@ -354,15 +354,17 @@ class SendLedger:
             result.state = self._complete([(request.key, result.message_id)])[request.key]
         return result
 
-    def _call(self, request: SendRequest, limiter: Limiter | None) -> SendResult:
-        """The vendor call of a reserved key. Failures are recorded here; success is completed by the caller."""
+    def _call(self, request: SendRequest, limiter: Limiter | None, *, record_failure: bool = True) -> SendResult:
+        """The vendor call of a reserved key. Failures are recorded here (unless the caller records them);
+        success is completed by the caller, which may batch completions."""
         try:
             if limiter is not None:
                 limiter.acquire()
             message_id = request.send()
         except BaseException as error:
             classified = classify(error)
-            self._fail([(request.key, describe(error), classified.outcome is Outcome.UNKNOWN)])
+            if record_failure or not isinstance(error, Exception):
+                self._fail([(request.key, describe(error), classified.outcome is Outcome.UNKNOWN)])
             if not isinstance(error, Exception):
                 raise  # interrupted (SIGTERM, KeyboardInterrupt): recorded as unknown, then let it end the task
             text = _FAILURE_TEXT[classified.outcome].format(vendor=request.vendor, error=describe(error))
@@ -392,11 +394,25 @@ class SendLedger:
             self.log.exception("Could not add %s to the opt-out list after the vendor's refusal", request.recipient)
 
     def _complete(self, completions: Sequence[tuple[str, str]]) -> dict[str, str]:
-        """Record vendor ids. The message was sent: a store hiccup must not lose that, so retry briefly."""
+        """Record vendor ids. The messages were sent: a store hiccup must not lose that, so retry briefly;
+        a batch the database refuses (a vendor id seen before) is recorded key by key, so one bad key
+        cannot leave the whole batch leased."""
+        from sqlalchemy.exc import IntegrityError
+
         for attempt in range(3):
             try:
                 statuses = self.store.complete_many(completions)
                 return {key: status.state.value for key, status in statuses.items()}
+            except IntegrityError:
+                if len(completions) == 1:
+                    raise
+                states: dict[str, str] = {}
+                for completion in completions:
+                    try:
+                        states.update(self._complete([completion]))
+                    except Exception:
+                        self.log.exception("Sent %s as %s, but the store refused to record it", *completion)
+                return states
             except Exception:
                 if attempt == 2:
                     sent = ", ".join(f"{key} -> {mid}" for key, mid in completions[:5])
@@ -562,8 +578,11 @@ class SendLedger:
         if not isinstance(decision, SendNow):
             return self._held(steps[0], decision, key=logical_key)
         transient = False
-        results: list[SendResult] = []
+        failed: list[SendResult] = []
+        previous: tuple[str, str, bool] | None = None
         for index, step in enumerate(steps):
+            # Reserving the next step and recording the previous step's refusal is one transaction: the
+            # chain holds a RESERVED step from start to end, so no other try starts a second chain.
             reservation = self.store.reserve_send(
                 idempotency_key=step.key,
                 vendor=step.vendor,
@@ -578,24 +597,32 @@ class SendLedger:
                 logical_key=logical_key,
                 attempt=index,
                 message_type=step.message_type,
-                gate=gate,
+                gate=gate if index == 0 else None,  # one logical message counts once, at its first step
+                after_failure=previous,
             )
             if reservation.reason == ReservationReason.CAPPED:
                 return self._with_history(self._capped(step, reservation, key=logical_key), logical_key)
             if not reservation.send:
                 return self._with_history(self._not_reserved(step, reservation), logical_key)
-            result = self._call(step, None)
+            result = self._call(step, None, record_failure=False)
             if result.outcome is Outcome.ACCEPTED:
                 assert result.message_id is not None
                 result.state = self._complete([(step.key, result.message_id)])[step.key]
                 return self._with_history(result, logical_key)
-            if result.outcome is Outcome.UNKNOWN or result.kind not in failover_on:
-                return self._with_history(result, logical_key)
+            failure = (step.key, result.error or "", result.outcome is Outcome.UNKNOWN)
+            if result.outcome is Outcome.UNKNOWN or result.kind not in failover_on or index == len(steps) - 1:
+                self._fail([failure])
+                if result.outcome is Outcome.UNKNOWN or result.kind not in failover_on:
+                    return self._with_history(result, logical_key)
+            previous = failure
             transient = transient or result.outcome is Outcome.TRANSIENT
-            results.append(result)
-            self.log.warning("%s did not take %s (%s); trying the next vendor", step.vendor, logical_key, result.error)
-        last = results[-1]
-        lines = "\n".join(f"  {i}. {r.vendor}: {r.error}" for i, r in enumerate(results))
+            failed.append(result)
+            if index < len(steps) - 1:
+                self.log.warning(
+                    "%s did not take %s (%s); trying the next vendor", step.vendor, logical_key, result.error
+                )
+        last = failed[-1]
+        lines = "\n".join(f"  {i}. {r.vendor}: {r.error}" for i, r in enumerate(failed))
         summary = self._result(
             steps[0],
             Outcome.TRANSIENT if transient else Outcome.REJECTED,

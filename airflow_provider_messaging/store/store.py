@@ -427,6 +427,7 @@ class MessageStore:
         attempt: int | None = None,
         message_type: str | None = None,
         gate: CapGate | None = None,
+        after_failure: tuple[str, str, bool] | None = None,
     ) -> Reservation:
         """Record the intent to send before the HTTP call. Exactly one caller wins a key.
 
@@ -439,7 +440,9 @@ class MessageStore:
 
         ``logical_key``/``attempt`` link the vendor messages of one failover send: the lock and the
         decision then cover every vendor message of the logical key, so two tries of one logical
-        message never send through two vendors at once.
+        message never send through two vendors at once. ``after_failure`` (key, error, outcome_unknown)
+        records the previous step's failure in the same transaction, so a failover chain holds a RESERVED
+        step from its first reservation to its end and no concurrent try can start another chain.
 
         ``gate`` applies a sending policy's frequency caps in the same transaction, under a lock on the
         recipient: racing sends to one recipient (other keys, other workers) count each other.
@@ -471,6 +474,9 @@ class MessageStore:
             values["message_type"] = message_type
         with self._write() as connection:
             self._lock_send(connection, [logical_key or idempotency_key])
+            if after_failure is not None:
+                failed_key, error, unknown = after_failure
+                connection.execute(_FAIL, [self._failure_values(failed_key, error, unknown, now)])
             if logical_key is None:
                 query = select(messages).where(messages.c.idempotency_key == idempotency_key)
             else:
@@ -697,18 +703,16 @@ class MessageStore:
             return
         now = utcnow()
         with self._write() as connection:
-            connection.execute(
-                _FAIL,
-                [
-                    {
-                        "b_key": key,
-                        "b_status": SendStatus.UNKNOWN if unknown else SendStatus.REJECTED,
-                        "b_error": error[:4000],
-                        "b_now": now,
-                    }
-                    for key, error, unknown in failures
-                ],
-            )
+            connection.execute(_FAIL, [self._failure_values(k, e, u, now) for k, e, u in failures])
+
+    @staticmethod
+    def _failure_values(key: str, error: str, unknown: bool, now: datetime) -> dict[str, Any]:
+        return {
+            "b_key": key,
+            "b_status": SendStatus.UNKNOWN if unknown else SendStatus.REJECTED,
+            "b_error": error[:4000],
+            "b_now": now,
+        }
 
     def release_send(self, idempotency_key: str, *, note: str) -> MessageStatus | None:
         """Mark a stuck key (RESERVED or UNKNOWN) as REJECTED so that its next try sends.

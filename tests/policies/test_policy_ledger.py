@@ -205,3 +205,26 @@ def test_a_vendor_opt_out_error_puts_the_recipient_on_the_list(store: MessageSto
     # an ordinary refusal does not opt anyone out
     assert ledger.send(_request(vendor, "invalid", "15550000400")).outcome is Outcome.REJECTED
     assert not store.is_opted_out("telesign", "15550000400")
+
+
+def test_failover_counts_one_logical_message_once(store: MessageStore, vendor: LocalHttpServer) -> None:
+    """A failover whose first vendor refuses and second accepts is one message for the cap."""
+    from airflow_provider_messaging.sending import failover_key
+
+    ledger = _ledger(store, ONE_A_DAY, now=datetime.now(timezone.utc))
+
+    def steps(logical: str, first_recipient_number: str) -> list[SendRequest]:
+        refused = _request(vendor, failover_key(logical, 0, "telesign"), first_recipient_number)
+        accepted = _request(vendor, failover_key(logical, 1, "telesign"), NEW_YORK)
+        # both steps address NEW_YORK in the store; the first one's HTTP body hits the refusing number
+        return [
+            SendRequest(refused.key, "telesign", NEW_YORK, ("sms",), send=refused.send, message_type="MKT"),
+            SendRequest(accepted.key, "aerialink", NEW_YORK, ("rcs",), send=accepted.send, message_type="MKT"),
+        ]
+
+    first = ledger.send_failover("logical-1", steps("logical-1", "15550000400"))
+    assert first.outcome is Outcome.ACCEPTED and first.vendor == "aerialink"
+    second = ledger.send_failover("logical-2", steps("logical-2", NEW_YORK))
+    assert second.outcome is Outcome.SKIPPED and second.skip_code == "frequency_cap"
+    assert second.key == "logical-2"
+    assert len(vendor.requests_to(PATH)) == 2  # the refusal and the accepted fallback; nothing for logical-2

@@ -1,4 +1,4 @@
-"""``airflow-messaging``: receiver, sandbox, demo, db upgrade, status, release, report, preview, optouts."""
+"""``airflow-messaging``: receiver, sandbox, demo, db upgrade, status, campaign, release, report, preview, optouts."""
 
 from __future__ import annotations
 
@@ -71,6 +71,23 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"  callbacks: {len(callbacks)}")
     for callback in callbacks:
         print(f"    {callback['received_at']}  {callback['body'][:120]}")
+    return 0
+
+
+def cmd_campaign(args: argparse.Namespace) -> int:
+    """A campaign's recipients by send status and its sent messages by delivery state."""
+    store = _store(args)
+    sends = store.campaign_sends(args.campaign_id)
+    if not sends:
+        print(f"no campaign {args.campaign_id!r} in {store.safe_url}", file=sys.stderr)
+        return 1
+    delivery = store.campaign_counts([args.campaign_id])[args.campaign_id].to_dict()
+    if args.json:
+        print(json.dumps({"campaign_id": args.campaign_id, "sends": sends, "delivery": delivery["by_state"]}, indent=2))
+        return 0
+    print(f"campaign {args.campaign_id}: {sum(sends.values()):,} recipients recorded")
+    print("  sends:    " + ", ".join(f"{k} {v:,}" for k, v in sorted(sends.items())))
+    print("  delivery: " + (", ".join(f"{k} {v:,}" for k, v in sorted(delivery["by_state"].items())) or "-"))
     return 0
 
 
@@ -223,6 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("message_id")
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
+
+    campaign = commands.add_parser("campaign", help="a campaign's recipients by send status and delivery state")
+    campaign.add_argument("campaign_id")
+    campaign.add_argument("--json", action="store_true")
+    campaign.set_defaults(func=cmd_campaign)
 
     release = commands.add_parser(
         "release",

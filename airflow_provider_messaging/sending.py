@@ -79,10 +79,16 @@ class Outcome(str, Enum):
     IN_FLIGHT = "in_flight"
     SKIPPED = "skipped"
     WAITING = "waiting"
+    DUPLICATE = "duplicate"  # the same key came twice in one bulk send: sent once
 
     @property
     def sent(self) -> bool:
         return self in (Outcome.ACCEPTED, Outcome.ALREADY_SENT)
+
+    @property
+    def failed(self) -> bool:
+        """Not sent, and not on purpose (an opt-out or a repeated recipient is no failure)."""
+        return not self.sent and self not in (Outcome.SKIPPED, Outcome.DUPLICATE, Outcome.WAITING)
 
 
 class FailureKind(str, Enum):
@@ -159,6 +165,7 @@ class SendRequest:
     channels: tuple[str, ...]
     send: Callable[[], str]
     origin: Origin = field(default_factory=Origin)
+    campaign_id: str | None = None
     message_type: str | None = None  # ARN/MKT/OTP or the operator's category: what a policy decides by
 
 
@@ -201,6 +208,9 @@ class SendResult:
             "error": self.error,
             **extra,
         }
+
+
+_RECORD_STATUS = {Outcome.SKIPPED: "SKIPPED_OPT_OUT", Outcome.DUPLICATE: "DUPLICATE"}
 
 
 class Limiter(Protocol):
@@ -435,16 +445,23 @@ class SendLedger:
         *,
         concurrency: int = 8,
         limiter: Limiter | None = None,
-        chunk_size: int = 200,
+        chunk_size: int | None = None,
     ) -> Iterator[SendResult]:
         """Send many messages with bounded concurrency and memory; yields one result per request.
 
-        Requests are consumed lazily, ``chunk_size`` at a time: one transaction reserves a chunk, the
-        vendor calls run on ``concurrency`` threads, and completions are written in batches - a few
-        commits per chunk instead of two per message. At most two chunks are in flight at once.
+        Requests are consumed lazily, ``chunk_size`` at a time (default twice the concurrency, 16 to
+        200): one transaction reserves a chunk, the vendor calls run on ``concurrency`` threads, and
+        completions are written in batches - a few commits per chunk instead of two per message. At
+        most two chunks are reserved and unsent, and half a chunk sent and unrecorded, at any moment:
+        that bounds what a crash leaves leased (2.5 chunks, perhaps sent), which a retry reports as in
+        flight / unknown instead of guessing.
         """
         from airflow_provider_messaging.policies import SendNow
         from airflow_provider_messaging.store import ReservationReason, SendIntent
+
+        chunk_size = chunk_size or min(200, max(16, 2 * concurrency))
+        # Sent but not yet recorded is what a crash leaves leased: flush completions every half chunk.
+        flush_at = max(8, chunk_size // 2)
 
         iterator = iter(requests)
         pending: deque[tuple[SendRequest, Future[SendResult]]] = deque()
@@ -457,15 +474,20 @@ class SendLedger:
                     opted_out = self._opted_out(chunk)
                     intents = []
                     gates: list[CapGate | None] = []
+                    keys: set[str] = set()
                     now, chunk_counts = self._chunk_counts(chunk)
                     for request in chunk:
                         if (request.vendor, request.recipient) in opted_out:
                             yield self._skipped(request)
                             continue
+                        if request.key in keys:
+                            yield self._result(request, Outcome.DUPLICATE, error="listed twice; sent once")
+                            continue
                         decision, gate = self.admission(request, now=now, counts=chunk_counts.get(request.key))
                         if not isinstance(decision, SendNow):
                             yield self._held(request, decision)  # each recipient waits for its own window
                             continue
+                        keys.add(request.key)
                         intents.append(request)
                         gates.append(gate)
                     reservations = self.store.reserve_many(
@@ -479,6 +501,7 @@ class SendLedger:
                                 r.origin.task_id,
                                 r.origin.run_id,
                                 r.origin.map_index,
+                                r.campaign_id,
                                 message_type=r.message_type,
                                 gate=gate,
                             )
@@ -506,7 +529,7 @@ class SendLedger:
                         else:
                             still.append((request, future))
                     pending = still
-                    if len(buffer) >= 50 or not pending:
+                    if len(buffer) >= flush_at or not pending:
                         yield from self._flush(buffer)
                         buffer = []
                 if not chunk:
@@ -714,7 +737,7 @@ def raise_for_airflow(result: SendResult) -> None:
     from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
     outcome = result.outcome
-    if outcome.sent:
+    if outcome.sent or outcome is Outcome.DUPLICATE:
         return
     cause = result.exception
     if outcome in (Outcome.SKIPPED, Outcome.WAITING):  # a deferring operator handles WAITING before this

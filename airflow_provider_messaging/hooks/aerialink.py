@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from airflow_provider_messaging.exceptions import SendOutcomeUnknownError, VendorAPIError
 from airflow_provider_messaging.hooks.base import ErrorInfo, MessagingHttpHook
+from airflow_provider_messaging.models._validation import wire_bytes
 from airflow_provider_messaging.models.aerialink import (
     ErrorResponse,
     RcsCard,
@@ -70,7 +71,7 @@ class AerialinkHook(MessagingHttpHook):
         :raises VendorUnavailableError: nothing was sent.
         """
         model = parse_message(self._with_defaults(message))
-        body = model.model_dump_json(by_alias=True, exclude_none=True).encode()
+        body = wire_bytes(model)  # the same bytes the 10 KB check measured
         response = self.post_json(SEND_PATH, body)
         try:
             answer = SendResponse.model_validate_json(response.content)

@@ -5,6 +5,7 @@ Pure functions; no I/O and no Airflow imports.
 
 from __future__ import annotations
 
+import json
 import re
 import types
 from collections.abc import Sequence
@@ -15,13 +16,19 @@ from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 import phonenumbers
 from pydantic import (
     AfterValidator,
-    AnyHttpUrl,
     BaseModel,
     ConfigDict,
+    Field,
+    JsonValue,
+    PlainValidator,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
     TypeAdapter,
     ValidationError,
     ValidatorFunctionWrapHandler,
     WrapValidator,
+    model_serializer,
+    model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
@@ -49,10 +56,56 @@ _EXTRA_WORDS: dict[str, str] = {
 }
 
 
+#: Context flag of :func:`to_wire`: merge ``extra_fields`` onto the body instead of keeping them apart.
+_WIRE = "wire"
+EXTRA_FIELDS = "extra_fields"
+
+
 class VendorModel(BaseModel):
-    """Base of request models: vendor field names as aliases, unknown fields rejected (catches typos)."""
+    """Base of request models: vendor field names as aliases, unknown fields rejected (catches typos).
+
+    Unknown keys are refused because the vendors silently ignore a misspelt optional field
+    (``fallback_tme``), so a typo would change the message without any error. A field the vendor added
+    after these models were written goes in ``extra_fields`` instead: it is checked only for being JSON
+    and for not shadowing a documented field, and :func:`to_wire` merges it onto the body at that level.
+    """
 
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    extra_fields: dict[str, JsonValue] | None = Field(
+        default=None,
+        exclude=True,
+        description="Vendor fields these models do not know yet, sent as given at this level of the body.",
+    )
+
+    @model_validator(mode="after")
+    def _extra_fields_do_not_shadow(self) -> Any:
+        if self.extra_fields:
+            known = {n for n, f in type(self).model_fields.items() if n != EXTRA_FIELDS} | {
+                f.alias for f in type(self).model_fields.values() if f.alias
+            }
+            clashes = sorted(k for k in self.extra_fields if k in known)
+            if clashes:
+                raise rules_error(
+                    [
+                        (
+                            f"{EXTRA_FIELDS}.{k}",
+                            f"'{k}' is a documented field: set it directly, not in '{EXTRA_FIELDS}'",
+                        )
+                        for k in clashes
+                    ]
+                )
+        return self
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
+        data = handler(self)
+        if not self.extra_fields or not isinstance(data, dict):
+            return data
+        context = info.context if isinstance(info.context, dict) else {}
+        if context.get(_WIRE):
+            return {**data, **self.extra_fields}
+        return {**data, EXTRA_FIELDS: dict(self.extra_fields)}
 
     @classmethod
     def parse(cls: type[M], data: Any) -> M:
@@ -62,6 +115,10 @@ class VendorModel(BaseModel):
     def to_wire(self) -> dict[str, Any]:
         """The JSON body the vendor expects (see :func:`to_wire`)."""
         return to_wire(self)
+
+    def wire_bytes(self) -> bytes:
+        """The exact bytes sent to the vendor (see :func:`wire_bytes`)."""
+        return wire_bytes(self)
 
 
 class LenientModel(BaseModel):
@@ -112,8 +169,19 @@ def validate(model_or_adapter: type[BaseModel] | TypeAdapter[Any], data: Any, *,
 
 
 def to_wire(model: BaseModel) -> dict[str, Any]:
-    """The vendor JSON for ``model``: aliases, JSON types, ``None`` fields left out."""
-    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    """The vendor JSON for ``model``: aliases, JSON types, ``None`` fields left out, ``extra_fields`` merged.
+
+    Keys come in the models' field order, which follows the vendor docs' examples.
+    """
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True, context={_WIRE: True})
+
+
+def wire_bytes(model: BaseModel) -> bytes:
+    """THE serializer of request bodies: compact UTF-8 JSON of :func:`to_wire` (non-ASCII kept as is).
+
+    The hooks send exactly these bytes and the 10 KB check measures them, so the two cannot disagree.
+    """
+    return json.dumps(to_wire(model), ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
 def to_payload_error(root: Any, exc: ValidationError, name: str | None = None) -> PayloadValidationError:
@@ -243,7 +311,9 @@ def _message(kind: str, err: Any, ctx: dict[str, Any], path: list[str | int], wa
         allowed = f" (one of {', '.join(repr(t) for t in tags)})" if tags else ""
         return f"'{leaf}' is required{allowed}"
     if kind == "extra_forbidden":
-        return _EXTRA_WORDS.get(leaf, f"unknown field '{leaf}'")
+        return _EXTRA_WORDS.get(
+            leaf, f"unknown field '{leaf}' (a field the vendor added after these models: put it in '{EXTRA_FIELDS}')"
+        )
     msg = str(err["msg"])
     return f"'{leaf}': {msg}" if leaf else msg
 
@@ -263,7 +333,8 @@ def _walk(root: Any, loc: tuple[str | int, ...]) -> _Walk:
         if members is not None:
             member = _member_for_tag(members, seg)
             if member is not None:
-                tag = _Tag(_discriminator(members, seg), str(seg), members, len(path))
+                if getattr(member, "union_tag", None) != seg:  # a catch-all member names no tag value
+                    tag = _Tag(_discriminator(members, seg), str(seg), members, len(path))
                 tp = member
                 continue
             if isinstance(seg, str):  # untagged union: pydantic names the member type; drop it
@@ -327,6 +398,8 @@ def _literal_values(annotation: Any) -> tuple[Any, ...]:
 def _member_for_tag(members: list[Any], seg: str | int) -> type[BaseModel] | None:
     for m in members:
         if isinstance(m, type) and issubclass(m, BaseModel):
+            if getattr(m, "union_tag", None) == seg:
+                return m
             for f in m.model_fields.values():
                 if seg in _literal_values(f.annotation):
                     return m
@@ -427,6 +500,7 @@ def try_parse_timestamp(value: str | None) -> datetime | None:
 # --------------------------------------------------------------------------------------------
 
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
+_MX_LEGACY_MOBILE = re.compile(r"521\d{10}")
 
 
 def is_possible_phone(number: str) -> bool:
@@ -434,8 +508,13 @@ def is_possible_phone(number: str) -> bool:
     digits = _PHONE_SEPARATORS.sub("", number)
     if not re.fullmatch(r"\+?\d{6,15}", digits):
         return False
+    bare = digits.lstrip("+")
+    if _MX_LEGACY_MOBILE.fullmatch(bare):
+        # Mexico dropped the mobile '1' in 2019 and libphonenumber now refuses "521 + 10 digits", but
+        # the vendors do not document refusing it and many contact lists still hold it: check it as 52 + 10.
+        bare = "52" + bare[3:]
     try:
-        parsed = phonenumbers.parse(digits if digits.startswith("+") else f"+{digits}", None)
+        parsed = phonenumbers.parse(f"+{bare}", None)
     except phonenumbers.NumberParseException:
         return False
     return bool(phonenumbers.is_possible_number(parsed))
@@ -453,24 +532,59 @@ def _phone_kept(value: str) -> str:
     return value
 
 
+def _number(value: Any) -> int | float:
+    # One clear error instead of pydantic's one per union member; a numeric string (a rendered Jinja
+    # template) becomes the number it spells. Booleans are not numbers here (JSON true is not 1).
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = int(text)
+        except ValueError:
+            try:
+                value = float(text)
+            except ValueError:
+                raise rule_error("must be a number") from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value or value in (_INF, -_INF):
+        raise rule_error("must be a number")
+    return value
+
+
+_INF = float("inf")
+#: A JSON number, sent as given: an int stays an int (``37``, not ``37.0``).
+Number = Annotated[int | float, PlainValidator(_number)]
+
+
 #: A recipient number, normalised to bare digits with country code ('+', spaces and dashes removed).
 RecipientNumber = Annotated[str, AfterValidator(_recipient)]
 #: A phone number checked for plausibility but sent exactly as given.
 PhoneNumber = Annotated[str, AfterValidator(_phone_kept)]
 
-_HTTP_URL: TypeAdapter[AnyHttpUrl] = TypeAdapter(AnyHttpUrl)
+# RFC 3986: a scheme, then only unreserved / reserved characters and %HH escapes (no spaces, no raw
+# non-ASCII: percent-encode them). Checked by hand because pydantic's URL types re-serialise the value
+# (adding a trailing '/') and accept only a few schemes; the string is sent exactly as given.
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+")
+_AUTHORITY = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.\-]*://(?:[^/?#@]*@)?(\[[0-9A-Fa-f:.]+\]|[^/?#:\[\]@]+)(?::\d*)?(?:[/?#].*)?"
+)
 
 
-def http_url(value: str) -> str:
-    """Validator: ``value`` must be an absolute http(s) URL; returned unchanged."""
-    try:
-        parsed = _HTTP_URL.validate_python(value)
-    except ValidationError:
-        raise rule_error("must be a valid absolute http(s) URL") from None
-    if not parsed.host or value != value.strip():
-        raise rule_error("must be a valid absolute http(s) URL")
-    return value  # the string exactly as given: AnyHttpUrl would add a trailing '/'
+def absolute_uri(value: str) -> str:
+    """Validator for fields the docs call a "valid URI": any absolute URI (``myapp://promo/42``, ``tel:...``)."""
+    if not _URI.fullmatch(value):
+        raise rule_error(
+            "must be a valid absolute URI without spaces (e.g. https://example.com/info or myapp://promo/42)"
+        )
+    return value
 
 
-#: An absolute http(s) URL, validated but kept exactly as given on the wire.
-HttpUrlStr = Annotated[str, AfterValidator(http_url)]
+def full_url(value: str) -> str:
+    """Validator for fields the docs call a URL: a fully-qualified URL (scheme://host...), any scheme."""
+    if not _URI.fullmatch(value) or not _AUTHORITY.fullmatch(value):
+        raise rule_error("must be a fully-qualified URL without spaces (e.g. https://example.com/media.jpg)")
+    return value
+
+
+#: A fully-qualified URL (scheme and host), validated but kept exactly as given on the wire.
+UrlStr = Annotated[str, AfterValidator(full_url)]
+#: Any absolute URI (the docs' "must be valid URI"), kept exactly as given.
+UriStr = Annotated[str, AfterValidator(absolute_uri)]

@@ -6,39 +6,48 @@ vendor's camelCase as alias; :func:`~._validation.to_wire` gives the exact vendo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AliasChoices, Field, TypeAdapter, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    Field,
+    StrictBool,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
 from airflow_provider_messaging.exceptions import FieldError
 from airflow_provider_messaging.models._validation import (
-    HttpUrlStr,
     LenientModel,
-    RecipientNumber,
+    Number,
+    UriStr,
+    UrlStr,
     VendorModel,
-    http_url,
+    _recipient,
     max_items,
-    parse_vendor_timestamp,
     rule_error,
     rules_error,
     try_parse_timestamp,
     validate,
 )
 
+# Kept (undocumented) rejection of "" for every string: the vendor's error messages are those of a Joi
+# schema ("'messageText' is required"), and Joi refuses an empty string unless a field allows it.
 NonEmptyStr = Annotated[str, Field(min_length=1)]
+# "Button text (max 25 characters)"; kept (undocumented) rejection of "": a button needs text to be tapped.
 ChoiceTitle = Annotated[str, Field(min_length=1, max_length=25)]
 PostbackData = Annotated[str, Field(min_length=1, max_length=2048)]
-LongUrl = Annotated[str, Field(max_length=2048), AfterValidator(http_url)]
 CardHeight = Literal["SHORT", "MEDIUM", "TALL"]
 
-# The docs say "10 max" in the RCS_CARD table but "maximum 4 choices per card" twice (choice notes and
-# carousel-card table): we enforce 4.
+# The RCS_CARD table says "choices ... (10 max)"; the choice notes, the card-choices section, the carousel
+# card table and the card steps say 4. Safer reading (and the majority): 4.
 MAX_CARD_CHOICES = 4
 MAX_CAROUSEL_CARDS = 10
-MAX_COORDINATE_DECIMALS = 6
+COORDINATE_DECIMALS = 6
 
 
 # --------------------------------------------------------------------------------------------
@@ -47,6 +56,8 @@ MAX_COORDINATE_DECIMALS = 6
 
 
 class _Choice(VendorModel):
+    # Declared here so every choice starts with type, title, postbackData as in the docs' examples.
+    type: str
     title: ChoiceTitle
     postback_data: PostbackData = Field(alias="postbackData")
 
@@ -61,7 +72,8 @@ class OpenUrlChoice(_Choice):
     """Button that opens a URL in the browser or a webview."""
 
     type: Literal["OPEN_URL"]
-    url: LongUrl
+    # "URL to open (max 2048 characters, must be valid URI)": any absolute URI, e.g. an app link.
+    url: Annotated[UriStr, Field(max_length=2048)]
     application: Literal["BROWSER", "WEBVIEW"]
     webview_view_mode: Literal["FULL", "HALF", "TALL"] = Field(alias="webviewViewMode")
 
@@ -73,24 +85,28 @@ class DialPhoneChoice(_Choice):
     phone_number: str = Field(alias="phoneNumber", min_length=1, max_length=20)
 
 
-def _coordinate(limit: int) -> Callable[[float], float]:
-    def check(value: float) -> float:
+def _coordinate(limit: int) -> Any:
+    def check(value: int | float) -> int | float:
         if not -limit <= value <= limit:
             raise rule_error(f"must be between -{limit} and {limit}")
-        exponent = Decimal(str(value)).as_tuple().exponent
-        if isinstance(exponent, int) and -exponent > MAX_COORDINATE_DECIMALS:
-            raise rule_error(f"must have at most {MAX_COORDINATE_DECIMALS} decimals")
+        if isinstance(value, float):
+            # "(6 decimal precision)": more decimals are rounded, not refused; an int stays an int.
+            return round(value, COORDINATE_DECIMALS)
         return value
 
     return check
+
+
+Latitude = Annotated[Number, AfterValidator(_coordinate(90))]
+Longitude = Annotated[Number, AfterValidator(_coordinate(180))]
 
 
 class ShowLocationChoice(_Choice):
     """Button that shows a location on a map."""
 
     type: Literal["SHOW_LOCATION"]
-    latitude: Annotated[float, AfterValidator(_coordinate(90))]
-    longitude: Annotated[float, AfterValidator(_coordinate(180))]
+    latitude: Latitude
+    longitude: Longitude
     label: str | None = None
 
 
@@ -100,13 +116,27 @@ class RequestLocationChoice(_Choice):
     type: Literal["REQUEST_LOCATION"]
 
 
+# ISO 8601 date and time, extended (2030-03-03T15:00:00.000+01:00) or basic (20300303T150000Z), with an
+# optional zone. The docs say only "ISO 8601 date string" (with examples that all carry a time and a zone):
+# neither a time zone nor "end after start" is documented, so neither is enforced.
+_ISO_EXTENDED = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?(Z|[+-]\d{2}(?::?\d{2})?)?"
+)
+_ISO_BASIC = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(?:(\d{2})(?:[.,]\d+)?)?(Z|[+-]\d{2}(?:\d{2})?)?")
+
+
 def _iso_datetime(value: str) -> str:
-    try:
-        stamp = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        stamp = None
-    if stamp is None or stamp.tzinfo is None or "T" not in value:
-        raise rule_error("must be an ISO-8601 date-time with a timezone, e.g. 2030-03-03T15:00:00Z")
+    match = _ISO_EXTENDED.fullmatch(value) or _ISO_BASIC.fullmatch(value)
+    valid = False
+    if match:
+        year, month, day, hour, minute, second = (int(g or 0) for g in match.groups()[:6])
+        try:
+            datetime(year, month, day, hour % 24, minute, second)
+            valid = hour < 24 or (hour == 24 and minute == second == 0)
+        except ValueError:
+            valid = False
+    if not valid:
+        raise rule_error("must be an ISO 8601 date string, e.g. 2030-03-03T15:00:00.000+01:00 or 2030-03-03T15:00:00Z")
     return value  # kept as given: re-serialising would drop ".000"
 
 
@@ -120,13 +150,7 @@ class CreateCalendarEventChoice(_Choice):
     start_time: IsoDateTime = Field(alias="startTime")
     end_time: IsoDateTime = Field(alias="endTime")
     event_title: str = Field(alias="eventTitle", min_length=1, max_length=100)
-    description: str | None = Field(default=None, max_length=500)
-
-    @model_validator(mode="after")
-    def _end_after_start(self) -> CreateCalendarEventChoice:
-        if parse_vendor_timestamp(self.end_time) <= parse_vendor_timestamp(self.start_time):
-            raise rules_error([("endTime", "'endTime' must be after 'startTime'")])
-        return self
+    description: str | None = Field(default=None, min_length=1, max_length=500)
 
 
 Choice = Annotated[
@@ -138,7 +162,45 @@ Choice = Annotated[
     | CreateCalendarEventChoice,
     Field(discriminator="type"),
 ]
-CardChoices = Annotated[list[Choice], max_items(MAX_CARD_CHOICES, "choices per card")]
+
+
+# Card and carousel choices: the RCS_CARD and RCS_CAROUSEL tables list a choice "description" ("Required"),
+# which the choice-type tables and every example leave out. Reading: optional (the docs' own examples
+# must pass), non-empty when given; no length is documented.
+class _CardChoice(_Choice):
+    description: str | None = Field(default=None, min_length=1)
+
+
+class CardReplyChoice(ReplyChoice, _CardChoice):
+    """Reply button on a card."""
+
+
+class CardOpenUrlChoice(OpenUrlChoice, _CardChoice):
+    """URL button on a card."""
+
+
+class CardDialPhoneChoice(DialPhoneChoice, _CardChoice):
+    """Call button on a card."""
+
+
+class CardShowLocationChoice(ShowLocationChoice, _CardChoice):
+    """Map button on a card."""
+
+
+class CardRequestLocationChoice(RequestLocationChoice, _CardChoice):
+    """Location request button on a card."""
+
+
+CardChoice = Annotated[
+    CardReplyChoice
+    | CardOpenUrlChoice
+    | CardDialPhoneChoice
+    | CardShowLocationChoice
+    | CardRequestLocationChoice
+    | CreateCalendarEventChoice,
+    Field(discriminator="type"),
+]
+CardChoices = Annotated[list[CardChoice], max_items(MAX_CARD_CHOICES, "choices per card")]
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,9 +217,9 @@ def _required_if_enabled(model: VendorModel, fields: dict[str, str]) -> None:
 class SmsFailover(VendorModel):
     """SMS sent instead when RCS delivery fails (RCS_TEXT only). ``failoverSource`` must share the connection."""
 
-    enabled: bool
-    failover_source: str | None = Field(default=None, alias="failoverSource", max_length=50)
-    fallback_text: str | None = Field(default=None, alias="fallbackText", max_length=160)
+    enabled: StrictBool  # "Boolean": "no" or 0 are refused, not turned into false
+    failover_source: str | None = Field(default=None, alias="failoverSource", min_length=1, max_length=50)
+    fallback_text: str | None = Field(default=None, alias="fallbackText", min_length=1, max_length=160)
 
     @model_validator(mode="after")
     def _if_enabled(self) -> SmsFailover:
@@ -169,11 +231,13 @@ class SmsFailover(VendorModel):
 class MmsFailover(VendorModel):
     """MMS sent instead when RCS delivery fails (media, card and carousel messages)."""
 
-    enabled: bool
-    failover_source: str | None = Field(default=None, alias="failoverSource", max_length=50)
-    fallback_text: str | None = Field(default=None, alias="fallbackText", max_length=160)
-    media_url: HttpUrlStr | None = Field(default=None, alias="mediaUrl")
-    subject: str | None = Field(default=None, max_length=100)
+    enabled: StrictBool
+    failover_source: str | None = Field(default=None, alias="failoverSource", min_length=1, max_length=50)
+    fallback_text: str | None = Field(default=None, alias="fallbackText", min_length=1, max_length=160)
+    # "String (URI)" in the failover table, "URL of the fallback media file" in the message tables:
+    # safer reading, a fully-qualified URL.
+    media_url: UrlStr | None = Field(default=None, alias="mediaUrl")
+    subject: str | None = Field(default=None, min_length=1, max_length=100)
 
     @model_validator(mode="after")
     def _if_enabled(self) -> MmsFailover:
@@ -194,12 +258,39 @@ class MmsFailover(VendorModel):
 # messages
 # --------------------------------------------------------------------------------------------
 
+_PHONE_SHAPED = re.compile(r"\+?[0-9][0-9 \-().]*")
+
+
+def _rcs_sender(value: str) -> str:
+    # "RCS is not available for phone numbers. The source field must be a valid RCS sender (e.g., "CONVEY")",
+    # although the tables say "The sender's address or phone number": the explicit warning wins.
+    if _PHONE_SHAPED.fullmatch(value):
+        raise rule_error(
+            'must be an RCS sender such as "CONVEY", not a phone number (RCS is not available for phone numbers)'
+        )
+    return value
+
+
+def _address_or_phone(value: str) -> str:
+    # "The recipient's address or phone number": a phone-shaped value must be a possible number (and is
+    # normalised to digits); anything else is taken as an address.
+    if _PHONE_SHAPED.fullmatch(value):
+        return _recipient(value)
+    if any(c.isspace() for c in value):
+        raise rule_error("must be a phone number with country code or an address without spaces")
+    return value
+
+
+RcsSender = Annotated[str, Field(min_length=1), AfterValidator(_rcs_sender)]
+Destination = Annotated[str, Field(min_length=1), AfterValidator(_address_or_phone)]
+
 
 class _RcsMessage(VendorModel):
-    # ``source`` is an RCS sender id such as "CONVEY", not a phone number: only non-empty is checked.
-    source: NonEmptyStr
-    destination: RecipientNumber
-    callback_url: HttpUrlStr | None = Field(default=None, alias="callbackURL")
+    # Declared here so every message starts with messageType, source, destination as in the docs' examples.
+    message_type: str = Field(alias="messageType")
+    source: RcsSender
+    destination: Destination
+    callback_url: UrlStr | None = Field(default=None, alias="callbackURL")  # "URL to receive delivery status"
 
 
 class RcsText(_RcsMessage):
@@ -215,33 +306,44 @@ class RcsMedia(_RcsMessage):
     """RCS_MEDIA: a media file with thumbnail, optional choices (no count limit) and MMS failover."""
 
     message_type: Literal["RCS_MEDIA"] = Field(default="RCS_MEDIA", alias="messageType")
-    media_url: HttpUrlStr = Field(alias="mediaUrl")
-    thumbnail_url: HttpUrlStr = Field(alias="thumbnailUrl")
-    filename_override: NonEmptyStr = Field(alias="filenameOverride")
+    media_url: UrlStr = Field(alias="mediaUrl")
+    thumbnail_url: UrlStr = Field(alias="thumbnailUrl")
+    filename_override: NonEmptyStr = Field(alias="filenameOverride")  # no length documented for RCS_MEDIA
     choices: list[Choice] | None = None
     mms_failover: MmsFailover | None = Field(default=None, alias="mmsFailover")
 
 
 class _CardFields(VendorModel):
-    title: str = Field(min_length=1, max_length=100)
-    description: str = Field(max_length=500)
+    title: str = Field(min_length=1, max_length=100)  # "title (card): Max 100 characters"
+    description: str = Field(min_length=1, max_length=500)  # "description (card): Max 500 characters"
     height: CardHeight
-    media_url: HttpUrlStr = Field(alias="mediaUrl")
-    thumbnail_url: HttpUrlStr | None = Field(default=None, alias="thumbnailUrl")
-    # ≤100 is documented for carousel cards; assumed the same for a single card.
-    filename_override: str | None = Field(default=None, alias="filenameOverride", min_length=1, max_length=100)
-    choices: CardChoices | None = None
+    # "URL of the main image" (message tables) vs "Media URL (must be valid URI)" (carousel card table):
+    # safer reading, a fully-qualified URL.
+    media_url: UrlStr = Field(alias="mediaUrl")
 
 
-class CarouselCard(_CardFields):
-    """One card of an RCS_CAROUSEL."""
-
-
-class RcsCard(_RcsMessage, _CardFields):
+class RcsCard(_CardFields, _RcsMessage):
     """RCS_CARD: a rich card (title, description, media) with up to 4 choices and MMS failover."""
 
     message_type: Literal["RCS_CARD"] = Field(default="RCS_CARD", alias="messageType")
+    thumbnail_url: UrlStr | None = Field(default=None, alias="thumbnailUrl")
+    filename_override: str | None = Field(default=None, alias="filenameOverride", min_length=1)
+    # The RCS_CARD table lists choices both as "Required ... (10 max)" and "Optional", and the choice notes
+    # say "optional" for cards: the table's own "Optional" row and the notes win (documented twice).
+    choices: CardChoices | None = None
     mms_failover: MmsFailover | None = Field(default=None, alias="mmsFailover")
+
+
+class CarouselCard(_CardFields):
+    """One card of an RCS_CAROUSEL.
+
+    The RCS_CAROUSEL table marks ``thumbnailUrl``, ``filenameOverride`` and ``choices`` "Required", the
+    Carousel Cards table "Optional". Safer reading: required (every example card has all three).
+    """
+
+    thumbnail_url: UrlStr = Field(alias="thumbnailUrl")
+    filename_override: str = Field(alias="filenameOverride", min_length=1, max_length=100)
+    choices: CardChoices
 
 
 class RcsCarousel(_RcsMessage):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -303,22 +303,42 @@ class DeliveryCriteria:
         return status.complete or status.state.value in self.success_states
 
     def evaluate(self, message_ids: Sequence[str], statuses: Mapping[str, MessageStatus]) -> Verdict:
-        total = len(message_ids)
         known = [statuses[m] for m in message_ids if m in statuses]
-        ok = sum(self.succeeded(s) for s in known)
         failed = [s for s in known if self.settled(s) and not self.succeeded(s)]
+        ok = sum(self.succeeded(s) for s in known)
+        return self.evaluate_counts(len(message_ids), ok, len(failed), lambda: _failure_text(failed))
+
+    def evaluate_counts(self, total: int, ok: int, failed: int, failure_text: Callable[[], str]) -> Verdict:
+        """The verdict from counts alone: ``ok`` succeeded and ``failed`` settled unsuccessfully of ``total``."""
         if self.match == "any":
             if ok:
                 return Verdict(True, True, f"{ok} of {total} delivered")
-            if len(failed) == total:
-                return Verdict(True, False, _failure_text(failed))
-            return Verdict(False, False, f"waiting on {total - len(failed)} of {total}")
+            if failed == total:
+                return Verdict(True, False, failure_text())
+            return Verdict(False, False, f"waiting on {total - failed} of {total}")
         needed = self.min_delivered_ratio * total
-        if total - len(failed) < needed - 1e-9:
-            return Verdict(True, False, _failure_text(failed))
-        if ok + len(failed) == total:
+        if total - failed < needed - 1e-9:
+            return Verdict(True, False, failure_text())
+        if ok + failed == total:
             return Verdict(True, True, f"{ok} of {total} delivered")
-        return Verdict(False, False, f"{ok} of {total} delivered, waiting on {total - ok - len(failed)}")
+        return Verdict(False, False, f"{ok} of {total} delivered, waiting on {total - ok - failed}")
+
+    def evaluate_campaign(self, groups: Sequence[tuple[str, bool, bool, int]]) -> Verdict:
+        """The verdict for a campaign from its aggregate rows (state, complete, fallback used, count)."""
+        total = ok = failed = 0
+        by_state: dict[str, int] = {}
+        for state, complete, fallback, n in groups:
+            total += n
+            succeeded = state in self.success_states and not (self.fail_on_fallback and fallback)
+            if succeeded:
+                ok += n
+            elif complete or state in self.success_states:
+                failed += n
+                by_state[state] = by_state.get(state, 0) + n
+        detail = ", ".join(f"{n} {state}" for state, n in sorted(by_state.items()))
+        return self.evaluate_counts(
+            total, ok, failed, lambda: f"not delivered: {failed} of {total} campaign messages ({detail})"
+        )
 
 
 def _failure_text(failed: Sequence[MessageStatus]) -> str:

@@ -6,33 +6,65 @@ callbacks are lenient (unknown fields are kept, timestamps keep their raw string
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Discriminator,
+    Field,
+    JsonValue,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    Tag,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from airflow_provider_messaging.models._validation import (
-    HttpUrlStr,
     LenientModel,
+    Number,
     PhoneNumber,
     RecipientNumber,
+    UrlStr,
     VendorModel,
     rule_error,
     rules_error,
-    to_wire,
     try_parse_timestamp,
+    wire_bytes,
 )
 
 #: Vendor limit on the request body (status 3116 "Allowed payload size is limited to 10KB").
 MAX_PAYLOAD_BYTES = 10 * 1024
 MAX_EXTERNAL_ID_LENGTH = 100
 
-# Only the channels whose request templates the vendor docs describe; extend together with a template model.
-Channel = Literal["rcs", "sms", "whatsapp"]
+#: Every Messaging channel the docs name ("six different Messaging channels: SMS, MMS, RCS, Viber,
+#: WhatsApp, and email"; "You can use a different backup channel and template if you prefer").
+CHANNELS: tuple[str, ...] = ("rcs", "sms", "whatsapp", "mms", "viber", "email")
+Channel = Literal["rcs", "sms", "whatsapp", "mms", "viber", "email"]
 MessageType = Literal["ARN", "MKT", "OTP"]
 
 NonEmptyStr = Annotated[str, Field(min_length=1)]
+
+
+def _not_blank(value: str) -> str:
+    # Telesign answers 3305 "Missing template specific parameters" for a parameter of only spaces.
+    if not value.strip():
+        raise rule_error("must not be empty or only spaces")
+    return value
+
+
+#: A required template parameter: text that is not empty or only whitespace.
+ParameterText = Annotated[str, AfterValidator(_not_blank)]
+
+
+def _positive(value: int | float) -> int | float:
+    if value <= 0:
+        raise rule_error("must be a positive number of seconds")
+    return value
 
 
 # --------------------------------------------------------------------------------------------
@@ -44,31 +76,44 @@ class ChannelEntry(VendorModel):
     """One step of the cascade: the channel and how long to wait before falling back to the next one."""
 
     channel: Channel
-    fallback_time: int | None = Field(default=None, ge=0, description="Seconds before the next channel.")
+    # "A time in seconds": whole or fractional seconds are sent as given. Zero or less is refused (the
+    # channel would get no time at all; the sandbox refuses it too).
+    fallback_time: Annotated[Number, AfterValidator(_positive)] | None = Field(
+        default=None, description="Seconds before the next channel."
+    )
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _lower_case(cls, value: Any) -> Any:
+        # Kept (undocumented) rejection: the docs spell channels in lower case only, and the vendor treats a
+        # name it does not know as "unknown channel" (3100) and silently moves on to the next channel.
+        if isinstance(value, str) and value != value.lower() and value.lower() in CHANNELS:
+            raise rule_error(f"must be lower case as in the vendor docs: '{value.lower()}' (got {value!r})")
+        return value
 
 
 class TextParameters(VendorModel):
-    """Parameters of the ``text`` template (RCS, SMS, WhatsApp)."""
+    """Parameters of the SMS ``text`` template."""
 
-    text: NonEmptyStr
+    text: ParameterText
 
 
 class DialActionParameters(VendorModel):
-    """Parameters of the RCS ``dial_action`` (click-to-call button) template."""
+    """Parameters of the RCS ``dial_action`` (click-to-call button) template, in the docs' example order."""
 
-    text: NonEmptyStr
-    dial_text: NonEmptyStr
-    phone_number_to_dial: PhoneNumber
-    dial_payload: NonEmptyStr
+    dial_text: ParameterText
+    phone_number_to_dial: PhoneNumber  # "A complete phone number (including country code)", sent as given
+    dial_payload: ParameterText
+    text: ParameterText
 
 
 class UrlActionParameters(VendorModel):
-    """Parameters of the RCS ``url_action`` (link button) template."""
+    """Parameters of the RCS ``url_action`` (link button) template, in the docs' example order."""
 
-    text: NonEmptyStr
-    url: HttpUrlStr
-    url_id: NonEmptyStr
-    url_text: NonEmptyStr
+    url_text: ParameterText
+    text: ParameterText
+    url_id: ParameterText
+    url: UrlStr  # "A fully-qualified URL."
 
 
 class FileParameters(VendorModel):
@@ -77,7 +122,9 @@ class FileParameters(VendorModel):
     Without ``file_name`` the vendor shows the file as "file"; we send only what was given.
     """
 
-    url: HttpUrlStr
+    url: UrlStr  # "A fully-qualified URL."
+    # Kept (undocumented) rejection of "": the docs want "A filename" and document only leaving the field
+    # out (then the name is "file"); what the vendor shows for an empty name is unknown.
     file_name: str | None = Field(default=None, min_length=1)
 
 
@@ -95,13 +142,6 @@ class RcsUrlAction(VendorModel):
     parameters: UrlActionParameters
 
 
-class RcsTextTemplate(VendorModel):
-    """Plain RCS text."""
-
-    template: Literal["text"]
-    parameters: TextParameters
-
-
 class WhatsAppFile(VendorModel):
     """WhatsApp message with a file attachment hosted by the sender."""
 
@@ -109,33 +149,62 @@ class WhatsAppFile(VendorModel):
     parameters: FileParameters
 
 
-class WhatsAppTextTemplate(VendorModel):
-    """Plain WhatsApp text."""
-
-    template: Literal["text"]
-    parameters: TextParameters
-
-
 class SmsText(VendorModel):
-    """Plain SMS text (usually the fallback channel)."""
+    """Plain SMS text (the docs' backup channel)."""
 
     template: Literal["text"]
     parameters: TextParameters
 
 
-RcsContent = Annotated[RcsDialAction | RcsUrlAction | RcsTextTemplate, Field(discriminator="template")]
-WhatsAppContent = Annotated[WhatsAppFile | WhatsAppTextTemplate, Field(discriminator="template")]
+class TemplateMessage(VendorModel):
+    """Any template the docs do not detail (``rcs``/``whatsapp`` ``text``, Viber, MMS, email, new templates).
+
+    Checked only for shape: a template name and a ``parameters`` object, sent exactly as given; the
+    vendor validates the parameters (3112 unknown template, 3305 missing parameters).
+    """
+
+    union_tag: ClassVar[str] = "other"
+
+    template: NonEmptyStr
+    parameters: dict[str, JsonValue]
+
+
+def _template_of(strict: frozenset[str]) -> Any:
+    def tag(value: Any) -> str:
+        template = value.get("template") if isinstance(value, dict) else getattr(value, "template", None)
+        return template if isinstance(template, str) and template in strict else TemplateMessage.union_tag
+
+    return Discriminator(tag)
+
+
+RcsContent = Annotated[
+    Annotated[RcsDialAction, Tag("dial_action")]
+    | Annotated[RcsUrlAction, Tag("url_action")]
+    | Annotated[TemplateMessage, Tag(TemplateMessage.union_tag)],
+    _template_of(frozenset({"dial_action", "url_action"})),
+]
+WhatsAppContent = Annotated[
+    Annotated[WhatsAppFile, Tag("file")] | Annotated[TemplateMessage, Tag(TemplateMessage.union_tag)],
+    _template_of(frozenset({"file"})),
+]
+SmsContent = Annotated[
+    Annotated[SmsText, Tag("text")] | Annotated[TemplateMessage, Tag(TemplateMessage.union_tag)],
+    _template_of(frozenset({"text"})),
+]
 
 
 class MessageContent(VendorModel):
-    """``message``: the content for each channel listed in ``channels``."""
+    """``message``: the content for each channel of the cascade (on the wire in the order of ``channels``)."""
 
     rcs: RcsContent | None = None
-    sms: SmsText | None = None
     whatsapp: WhatsAppContent | None = None
+    viber: TemplateMessage | None = None
+    mms: TemplateMessage | None = None
+    email: TemplateMessage | None = None
+    sms: SmsContent | None = None
 
     def channels_with_content(self) -> list[str]:
-        return [name for name in ("rcs", "sms", "whatsapp") if getattr(self, name) is not None]
+        return [name for name in CHANNELS if getattr(self, name) is not None]
 
 
 class OmnichannelRequest(VendorModel):
@@ -147,15 +216,28 @@ class OmnichannelRequest(VendorModel):
     message_type: MessageType
     external_id: str | None = None
     # Per-request callback URL; accounts may have it disabled (code 3203).
-    callback_url: HttpUrlStr | None = None
+    callback_url: UrlStr | None = None
 
     @field_validator("external_id")
     @classmethod
     def _external_id(cls, value: str | None) -> str | None:
-        # Code 3105: external_id longer than 100 characters or not ASCII.
+        # Code 3103: external_id longer than 100 characters or not ASCII.
         if value is not None and (len(value) > MAX_EXTERNAL_ID_LENGTH or not value.isascii()):
-            raise rule_error(f"must be ASCII and at most {MAX_EXTERNAL_ID_LENGTH} characters (vendor code 3105)")
+            raise rule_error(f"must be ASCII and at most {MAX_EXTERNAL_ID_LENGTH} characters (vendor code 3103)")
         return value
+
+    @model_serializer(mode="wrap")
+    def _message_in_cascade_order(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
+        # Both doc examples list message contents in cascade order ({"rcs", "sms"}, {"whatsapp", "sms"}).
+        data = VendorModel._serialize(self, handler, info)
+        message = data.get("message") if isinstance(data, dict) else None
+        if isinstance(message, dict):
+            order = [entry.channel for entry in self.channels]
+            data["message"] = {
+                **{k: message[k] for k in order if k in message},
+                **{k: v for k, v in message.items() if k not in order},
+            }
+        return data
 
     @model_validator(mode="after")
     def _cross_rules(self) -> OmnichannelRequest:
@@ -168,8 +250,8 @@ class OmnichannelRequest(VendorModel):
         content = set(self.message.channels_with_content())
         for name in sorted(seen - content):
             problems.append((f"message.{name}", f"channel '{name}' is listed in 'channels' but has no content"))
-        for name in sorted(content - seen):
-            problems.append((f"message.{name}", f"content for '{name}' is given but '{name}' is not in 'channels'"))
+        # Content for a channel that is not in `channels` is accepted (the docs do not forbid it; one message
+        # dict can serve several cascades) and simply never used by the vendor.
         if not problems:
             size = payload_size(self)
             if size > MAX_PAYLOAD_BYTES:
@@ -182,8 +264,8 @@ class OmnichannelRequest(VendorModel):
 
 
 def payload_size(model: BaseModel) -> int:
-    """Size in bytes of the JSON body as an HTTP client sends it (``json.dumps`` defaults)."""
-    return len(json.dumps(to_wire(model)).encode("utf-8"))
+    """Size in bytes of the body exactly as the hook sends it (:func:`~._validation.wire_bytes`)."""
+    return len(wire_bytes(model))
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,6 +419,16 @@ class InboundMessage(LenientModel):
             return self.email
         number = (self.user_response or {}).get("phone_number")
         return str(number) if number else None
+
+    @property
+    def recipient(self) -> str | None:
+        """Our side: the WhatsApp business number, the RCS sender id or the SMS short code (``sender_id``)."""
+        if self.waba_phone_number:
+            return self.waba_phone_number
+        if self.rcs_sender_id:
+            return self.rcs_sender_id
+        short_code = (self.user_response or {}).get("sender_id")
+        return str(short_code) if short_code not in (None, "") else None
 
     @property
     def _action_block(self) -> dict[str, Any]:

@@ -35,6 +35,8 @@ class _AerialinkOperator(MessagingSendOperator):
     :param destination: recipient phone number (templated).
     :param source: RCS sender id such as ``CONVEY`` (default: the connection's ``default_source``).
     :param callback_url: delivery status URL (default: the connection's ``callback_url``).
+    :param extra_fields: vendor fields these models do not know yet, merged onto the body as given
+        (templated; nested objects such as cards and choices take their own ``extra_fields`` key).
     :param aerialink_conn_id: connection of type *Aerialink*.
     """
 
@@ -45,6 +47,7 @@ class _AerialinkOperator(MessagingSendOperator):
         "destination",
         "source",
         "callback_url",
+        "extra_fields",
         "aerialink_conn_id",
         *MessagingSendOperator.base_template_fields,
     )
@@ -56,6 +59,7 @@ class _AerialinkOperator(MessagingSendOperator):
         destination: str | None = None,
         source: str | None = None,
         callback_url: str | None = None,
+        extra_fields: dict[str, Any] | None = None,
         aerialink_conn_id: str = AerialinkHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
@@ -63,6 +67,7 @@ class _AerialinkOperator(MessagingSendOperator):
         self.destination = destination
         self.source = source
         self.callback_url = callback_url
+        self.extra_fields = extra_fields
         self.aerialink_conn_id = aerialink_conn_id
 
     @cached_property
@@ -87,6 +92,8 @@ class _AerialinkOperator(MessagingSendOperator):
         callback_url = self.callback_url or self.hook.callback_url
         if callback_url:
             body["callbackURL"] = callback_url
+        if self.extra_fields:
+            body["extra_fields"] = copy.deepcopy(self.extra_fields)
         return parse_message(body)
 
     def recipient_of(self, payload: BaseModel) -> str:

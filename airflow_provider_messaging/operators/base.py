@@ -8,6 +8,7 @@ bulk mode and failover alike.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from abc import abstractmethod
 from collections import Counter
@@ -23,6 +24,16 @@ from pydantic import BaseModel
 from airflow_provider_messaging import config
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.models.status import normalize_recipient
+from airflow_provider_messaging.operators.campaign import (
+    CampaignInputError,
+    Row,
+    Tally,
+    campaign_handle,
+    count_rows,
+    fill,
+    in_chunk,
+    read_rows,
+)
 from airflow_provider_messaging.operators.rate_limit import RateLimiter
 from airflow_provider_messaging.policies.model import SendingPolicy
 from airflow_provider_messaging.sending import (
@@ -56,6 +67,13 @@ class MessagingSendOperator(BaseOperator):
     :param max_concurrency: parallel sends in bulk mode.
     :param fail_on_any_failure: in bulk mode, fail the task (after sending to everyone else) when a
         recipient failed; a retry then re-sends only the failed recipients.
+    :param recipients_file: campaign mode: a CSV (with a header) or JSON Lines file of recipients, each
+        with its template values (``{name}`` placeholders in the message), streamed (templated).
+    :param campaign_id: campaign mode: the campaign's id (templated; default ``dag_id/task_id/run_id``).
+        With ``recipients_file`` or ``campaign_id`` the task returns a small campaign handle instead of a
+        record per recipient; see :mod:`airflow_provider_messaging.operators.campaign`.
+    :param chunk: campaign mode: ``{"index": i, "of": n}`` from :func:`campaign_chunks`, to split one
+        campaign over mapped tasks.
     :param policy: sending policy (README: Sending policies): local-time windows per message type and
         frequency caps, as a :class:`~airflow_provider_messaging.policies.SendingPolicy` or a dict
         (templated). It overrides the connection extra ``sending_policy`` and ``[messaging] sending_policy``.
@@ -68,7 +86,14 @@ class MessagingSendOperator(BaseOperator):
     """
 
     vendor: ClassVar[str] = ""
-    base_template_fields: ClassVar[tuple[str, ...]] = ("idempotency_key", "recipients", "policy", "message_category")
+    base_template_fields: ClassVar[tuple[str, ...]] = (
+        "idempotency_key",
+        "recipients",
+        "recipients_file",
+        "campaign_id",
+        "policy",
+        "message_category",
+    )
     ui_color = "#e8f4fd"
 
     def __init__(
@@ -80,12 +105,18 @@ class MessagingSendOperator(BaseOperator):
         recipients: list[str] | None = None,
         max_concurrency: int = 8,
         fail_on_any_failure: bool = True,
+        recipients_file: str | None = None,
+        campaign_id: str | None = None,
+        chunk: dict[str, int] | None = None,
         policy: SendingPolicy | dict[str, Any] | None = None,
         message_category: str | None = None,
         dry_run: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.recipients_file = recipients_file
+        self.campaign_id = campaign_id
+        self.chunk = chunk
         # kept as plain data: operator arguments are serialized with the DAG
         self.policy = policy.to_dict() if isinstance(policy, SendingPolicy) else policy
         self.message_category = message_category
@@ -174,6 +205,8 @@ class MessagingSendOperator(BaseOperator):
         self._resolved_policy = self.resolve_policy()
         if self.dry_run_only:
             return self._execute_dry_run(context)
+        if self.recipients_file or self.campaign_id or self.chunk:
+            return self._execute_campaign(context)
         if self.recipients is not None:
             return self._execute_bulk(context)
         try:
@@ -202,13 +235,33 @@ class MessagingSendOperator(BaseOperator):
         self._resolved_policy = self.resolve_policy()
         return self._execute_dry_run(context)
 
+    #: a campaign's dry run previews this many recipients (the file may hold millions)
+    DRY_RUN_CAMPAIGN_ROWS = 20
+
+    def _campaign_preview_payloads(self) -> list[BaseModel]:
+        from itertools import islice
+
+        source: Any = self.recipients_file or self.recipients
+        if source is None:
+            raise AirflowFailException("campaign mode needs recipients_file or recipients")
+        if isinstance(source, str) and not self.recipients_file:
+            source = self._recipient_list()
+        try:
+            rows = list(islice((r for r in read_rows(source) if in_chunk(r, self.chunk)), self.DRY_RUN_CAMPAIGN_ROWS))
+            return [self._personalized(row) for row in rows]
+        except (CampaignInputError, PayloadValidationError) as invalid:
+            raise AirflowFailException(str(invalid)) from invalid
+
     def _execute_dry_run(self, context: Context) -> Any:
         """What would be sent to whom and when; sends nothing and reserves nothing."""
         from airflow_provider_messaging.models.preview import preview
         from airflow_provider_messaging.policies import Skip
 
-        bulk = self.recipients is not None
-        if bulk:
+        campaign = bool(self.recipients_file or self.campaign_id or self.chunk)
+        bulk = campaign or self.recipients is not None
+        if campaign:
+            payloads = self._campaign_preview_payloads()
+        elif bulk:
             payloads = self._bulk_payloads()
         else:
             try:
@@ -301,7 +354,7 @@ class MessagingSendOperator(BaseOperator):
         )
         records = [r.record() for r in results]
         waiting = [r for r in results if r.outcome is Outcome.WAITING]
-        failed = [r for r in results if not r.outcome.sent and r.outcome not in (Outcome.SKIPPED, Outcome.WAITING)]
+        failed = [r for r in results if r.outcome.failed]
         skipped = Counter(r.skip_code or "opted_out" for r in results if r.outcome is Outcome.SKIPPED)
         self.log.info(
             "Bulk send: %d recipients, %d sent, %d skipped (%s), %d waiting for their window, %d failed",
@@ -329,3 +382,70 @@ class MessagingSendOperator(BaseOperator):
                 raise AirflowException(message)
             raise AirflowFailException(message)
         return records
+
+    # ---- campaign mode
+    def _campaign_id(self, context: Context) -> str:
+        if self.campaign_id:
+            return str(self.campaign_id)
+        ti = context["ti"]
+        return f"{ti.dag_id}/{ti.task_id}/{ti.run_id}"
+
+    def _personalized(self, row: Row) -> BaseModel:
+        payload = self.build_payload(row.recipient)
+        if not row.values:
+            return payload
+        from airflow_provider_messaging.models._validation import validate
+
+        data = payload.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return validate(type(payload), fill(data, row.values))
+
+    def _execute_campaign(self, context: Context) -> dict[str, Any]:
+        source: Any = self.recipients_file or self.recipients
+        if source is None:
+            raise AirflowFailException("campaign mode needs recipients_file or recipients")
+        if isinstance(source, str) and not self.recipients_file:
+            source = self._recipient_list()
+        campaign_id = self._campaign_id(context)
+        expected = count_rows(source)
+        if expected is not None and self.chunk:
+            expected = len(range(int(self.chunk["index"]), expected, int(self.chunk["of"])))
+        tally = Tally(campaign_id, self.vendor, expected, self.log)
+        limiter = RateLimiter(self.rate_limit) if self.rate_limit else None
+
+        def requests() -> Iterator[SendRequest]:
+            try:
+                for row in read_rows(source):
+                    if not in_chunk(row, self.chunk):
+                        continue
+                    try:
+                        payload = self._personalized(row)
+                    except PayloadValidationError as invalid:
+                        tally.add("invalid", row.recipient, f"row {row.index}: {invalid}")
+                        continue
+                    request = self.send_request(payload, f"{campaign_id}/{self.recipient_of(payload)}", context)
+                    yield dataclasses.replace(request, campaign_id=campaign_id)
+            except CampaignInputError as bad:
+                raise AirflowFailException(str(bad)) from bad
+
+        self.log.info("Campaign %s: sending to %s recipients", campaign_id, f"{expected:,}" if expected else "streamed")
+        next_window: datetime | None = None
+        for result in self.ledger().send_many(requests(), concurrency=self.max_concurrency, limiter=limiter):
+            tally.add(result.outcome.value, result.recipient, result.error if result.outcome.failed else None)
+            if result.outcome is Outcome.WAITING and result.send_at is not None:
+                next_window = result.send_at if next_window is None else min(next_window, result.send_at)
+        tally.report()
+        handle = campaign_handle(tally, self.chunk)
+        failed = {k: v for k, v in tally.counts.items() if k == "invalid" or Outcome(k).failed}
+        if failed and self.fail_on_any_failure:
+            context["ti"].xcom_push(key="campaign", value=handle)
+            message = f"Campaign {campaign_id}: {sum(failed.values())} of {tally.done} recipients not sent ({failed})"
+            if set(failed) & {Outcome.TRANSIENT.value, Outcome.IN_FLIGHT.value}:
+                raise AirflowException(
+                    message + "; a retry sends only those with no record (in-flight ones once their lease ends)"
+                )
+            raise AirflowFailException(message)
+        if next_window is not None:
+            # the handle's counts say how many wait ("waiting"); each goes when its own window opens
+            context["ti"].xcom_push(key="campaign", value=handle)
+            self._defer_until(next_window, f"Campaign {campaign_id}: {tally.counts['waiting']} recipient(s) wait")
+        return handle

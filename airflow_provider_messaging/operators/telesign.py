@@ -27,7 +27,13 @@ class TelesignSendOperator(MessagingSendOperator):
     :param message: ``{"rcs": {"template": ..., "parameters": {...}}, "sms": {...}}`` (templated).
     :param message_type: ARN, MKT or OTP.
     :param request: a whole :class:`OmnichannelRequest` (model or dict) instead of the parts above.
+    :param extra_fields: vendor fields the models do not know yet, merged onto the body as given
+        (templated; a channel's content or parameters take their own ``extra_fields`` key).
     :param telesign_conn_id: connection of type *Telesign*.
+
+    Channels: ``rcs``, ``sms``, ``whatsapp``, ``mms``, ``viber`` and ``email``. The templates the vendor
+    docs detail are validated field by field; any other template is sent as given
+    (``{"template": ..., "parameters": {...}}``).
     """
 
     vendor: ClassVar[str] = "telesign"
@@ -38,10 +44,17 @@ class TelesignSendOperator(MessagingSendOperator):
         "message_type",
         "external_id",
         "request",
+        "extra_fields",
         "telesign_conn_id",
         *MessagingSendOperator.base_template_fields,
     )
-    template_fields_renderers = {"channels": "json", "message": "json", "request": "json"}
+    template_fields_renderers = {
+        "channels": "json",
+        "message": "json",
+        "request": "json",
+        "extra_fields": "json",
+        "backup": "json",
+    }
 
     def __init__(
         self,
@@ -52,6 +65,7 @@ class TelesignSendOperator(MessagingSendOperator):
         message_type: str = "ARN",
         external_id: str | None = None,
         request: OmnichannelRequest | dict[str, Any] | None = None,
+        extra_fields: dict[str, Any] | None = None,
         telesign_conn_id: str = TelesignHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
@@ -64,6 +78,7 @@ class TelesignSendOperator(MessagingSendOperator):
         self.request = (
             request.model_dump(by_alias=True, exclude_none=True) if isinstance(request, BaseModel) else request
         )
+        self.extra_fields = extra_fields
         self.telesign_conn_id = telesign_conn_id
 
     @cached_property
@@ -93,6 +108,8 @@ class TelesignSendOperator(MessagingSendOperator):
         body = self.request_body()
         if recipient is not None:
             body["phone_number"] = recipient
+        if self.extra_fields:
+            body["extra_fields"] = {**(body.get("extra_fields") or {}), **copy.deepcopy(self.extra_fields)}
         return validate(OmnichannelRequest, body)
 
     def recipient_of(self, payload: BaseModel) -> str:
@@ -115,7 +132,13 @@ class TelesignSendOperator(MessagingSendOperator):
 
 
 class _FirstChannelWithSmsFallback(TelesignSendOperator):
-    """A rich first channel (RCS or WhatsApp) with an optional SMS fallback, as in the vendor examples."""
+    """A rich first channel (RCS or WhatsApp) with an optional backup, as in the vendor examples.
+
+    :param sms_fallback_text: SMS backup with the ``text`` template (the docs' example).
+    :param backup: any other backup ("You can use a different backup channel and template if you
+        prefer"): ``{"channel": "viber", "template": "text", "parameters": {"text": "..."}}``.
+    :param fallback_time: seconds before the backup is tried.
+    """
 
     first_channel: ClassVar[str] = ""
     template: ClassVar[str] = ""
@@ -124,11 +147,15 @@ class _FirstChannelWithSmsFallback(TelesignSendOperator):
         self,
         *,
         sms_fallback_text: str | None = None,
-        fallback_time: int | None = None,
+        backup: dict[str, Any] | None = None,
+        fallback_time: int | float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if sms_fallback_text and backup:
+            raise ValueError("give either sms_fallback_text or backup, not both")
         self.sms_fallback_text = sms_fallback_text
+        self.backup = backup
         self.fallback_time = fallback_time
 
     @abstractmethod
@@ -143,6 +170,11 @@ class _FirstChannelWithSmsFallback(TelesignSendOperator):
         if self.sms_fallback_text:
             channels.append({"channel": "sms"})
             message["sms"] = {"template": "text", "parameters": {"text": self.sms_fallback_text}}
+        elif self.backup:
+            backup = copy.deepcopy(dict(self.backup))
+            channel = backup.pop("channel", None)
+            channels.append({"channel": channel})
+            message[str(channel)] = backup
         return {
             "channels": channels,
             "phone_number": self.phone_number,
@@ -164,6 +196,7 @@ class TelesignRcsCallButtonOperator(_FirstChannelWithSmsFallback):
         "phone_number_to_dial",
         "dial_payload",
         "sms_fallback_text",
+        "backup",
         "fallback_time",
     )
 
@@ -197,6 +230,7 @@ class TelesignRcsLinkButtonOperator(_FirstChannelWithSmsFallback):
         "url_id",
         "url_text",
         "sms_fallback_text",
+        "backup",
         "fallback_time",
     )
 
@@ -224,6 +258,7 @@ class TelesignWhatsAppFileOperator(_FirstChannelWithSmsFallback):
         "url",
         "file_name",
         "sms_fallback_text",
+        "backup",
         "fallback_time",
     )
 

@@ -104,7 +104,7 @@ def telesign_inbound(data: object) -> NewInbound:
     inbound = NewInbound(
         channel=message.channel,
         sender=message.sender or "unknown",
-        recipient=message.waba_phone_number or message.rcs_sender_id or None,
+        recipient=message.recipient,
         text=message.text,
         media=tuple(message.media_urls),
         action=action,

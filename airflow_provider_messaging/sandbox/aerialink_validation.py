@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .urls import is_iso8601, is_url
+from .urls import is_complete_phone, is_iso8601, is_phone_shaped, is_uri, is_url
 
 MESSAGE_TYPES = ("RCS_TEXT", "RCS_MEDIA", "RCS_CARD", "RCS_CAROUSEL")
 CHOICE_TYPES = ("REPLY", "OPEN_URL", "DIAL_PHONE", "SHOW_LOCATION", "REQUEST_LOCATION", "CREATE_CALENDAR_EVENT")
@@ -21,8 +21,6 @@ APPLICATIONS = ("BROWSER", "WEBVIEW")
 VIEW_MODES = ("FULL", "HALF", "TALL")
 MAX_CARD_CHOICES = 4
 MAX_CARDS = 10
-_PHONE = re.compile(r"\+?[1-9][0-9]{7,14}")
-_DIGITS = re.compile(r"\+?[0-9]+")
 
 Path = tuple[str | int, ...]
 FieldError = dict[str, str]
@@ -51,21 +49,27 @@ def validate_message(data: dict[str, Any]) -> list[FieldError]:
     elif message_type not in MESSAGE_TYPES:
         errors.add(("messageType",), f"'messageType' must be one of [{', '.join(MESSAGE_TYPES)}]")
     source = data.get("source")
-    if _string(errors, data, ("source",), required=True, max_len=50) and _DIGITS.fullmatch(str(source)):
+    # "RCS is not available for phone numbers. The source field must be a valid RCS sender (e.g., "CONVEY")."
+    if _string(errors, data, ("source",), required=True) and is_phone_shaped(source):
         errors.add(("source",), "'source' must be a valid RCS sender (e.g. \"CONVEY\"), not a phone number")
-    if _string(errors, data, ("destination",), required=True) and not _PHONE.fullmatch(str(data["destination"])):
-        errors.add(("destination",), "'destination' must be a valid phone number")
+    # "The recipient's address or phone number": a phone-shaped value must be a complete number.
+    destination = data.get("destination")
+    if _string(errors, data, ("destination",), required=True):
+        if is_phone_shaped(destination) and not is_complete_phone(destination):
+            errors.add(("destination",), "'destination' must be a valid phone number")
+        elif not is_phone_shaped(destination) and any(c.isspace() for c in str(destination)):
+            errors.add(("destination",), "'destination' must be a valid address or phone number")
 
     if message_type == "RCS_TEXT":
         _string(errors, data, ("messageText",), required=True)
         _choices(errors, data, (), max_items=None)
     elif message_type == "RCS_MEDIA":
-        _uri(errors, data, ("mediaUrl",), required=True)
-        _uri(errors, data, ("thumbnailUrl",), required=True)
-        _string(errors, data, ("filenameOverride",), required=True, max_len=100)
+        _url(errors, data, ("mediaUrl",), required=True)
+        _url(errors, data, ("thumbnailUrl",), required=True)
+        _string(errors, data, ("filenameOverride",), required=True)  # no length documented for RCS_MEDIA
         _choices(errors, data, (), max_items=None)
     elif message_type == "RCS_CARD":
-        _card(errors, data, ())
+        _card(errors, data, (), carousel=False)
     elif message_type == "RCS_CAROUSEL":
         cards = data.get("cards")
         if cards is None:
@@ -79,12 +83,12 @@ def validate_message(data: dict[str, Any]) -> list[FieldError]:
                 errors.add(("cards",), f"'cards' must contain less than or equal to {MAX_CARDS} items")
             for i, card in enumerate(cards):
                 if isinstance(card, dict):
-                    _card(errors, card, ("cards", i))
+                    _card(errors, card, ("cards", i), carousel=True)
                 else:
                     errors.add(("cards", i), f"'{i}' must be of type object")
 
     if "callbackURL" in data:
-        _uri(errors, data, ("callbackURL",), required=False)
+        _url(errors, data, ("callbackURL",), required=False)
     sms_allowed = message_type == "RCS_TEXT"
     _failover(errors, data, "smsFailover", allowed=sms_allowed or message_type not in MESSAGE_TYPES, mms=False)
     _failover(errors, data, "mmsFailover", allowed=not sms_allowed, mms=True)
@@ -114,8 +118,15 @@ def _string(errors: _Errors, obj: dict[str, Any], path: Path, *, required: bool,
 
 
 def _uri(errors: _Errors, obj: dict[str, Any], path: Path, *, required: bool, max_len: int | None = None) -> None:
-    if _string(errors, obj, path, required=required, max_len=max_len) and not is_url(_value(obj, path)):
+    """A field the docs call a "valid URI": any absolute URI."""
+    if _string(errors, obj, path, required=required, max_len=max_len) and not is_uri(_value(obj, path)):
         errors.add(path, f"'{path[-1]}' must be a valid uri")
+
+
+def _url(errors: _Errors, obj: dict[str, Any], path: Path, *, required: bool) -> None:
+    """A field the docs call a URL (or URL and URI in two places: the stricter reading): scheme://host..."""
+    if _string(errors, obj, path, required=required) and not is_url(_value(obj, path)):
+        errors.add(path, f"'{path[-1]}' must be a valid url")
 
 
 def _enum(errors: _Errors, obj: dict[str, Any], path: Path, allowed: tuple[str, ...], required: bool) -> None:
@@ -127,14 +138,18 @@ def _enum(errors: _Errors, obj: dict[str, Any], path: Path, allowed: tuple[str, 
         errors.add(path, f"'{path[-1]}' must be one of [{', '.join(allowed)}]")
 
 
-def _card(errors: _Errors, card: dict[str, Any], at: Path) -> None:
+def _card(errors: _Errors, card: dict[str, Any], at: Path, *, carousel: bool) -> None:
     """Card fields of RCS_CARD (at the top level) or of one carousel card (``cards.N``)."""
     _string(errors, card, (*at, "title"), required=True, max_len=100)
     _string(errors, card, (*at, "description"), required=True, max_len=500)
     _enum(errors, card, (*at, "height"), HEIGHTS, required=True)
-    _uri(errors, card, (*at, "mediaUrl"), required=True)
-    _uri(errors, card, (*at, "thumbnailUrl"), required=False)
-    _string(errors, card, (*at, "filenameOverride"), required=False, max_len=100)
+    _url(errors, card, (*at, "mediaUrl"), required=True)
+    # Carousel cards: the RCS_CAROUSEL table says thumbnailUrl, filenameOverride and choices are required,
+    # the Carousel Cards table says optional; the stricter reading. Only carousel cards document max 100.
+    _url(errors, card, (*at, "thumbnailUrl"), required=carousel)
+    _string(errors, card, (*at, "filenameOverride"), required=carousel, max_len=100 if carousel else None)
+    if carousel and card.get("choices") is None:
+        errors.add((*at, "choices"), "'choices' is required")
     _choices(errors, card, at, max_items=MAX_CARD_CHOICES)
 
 
@@ -150,16 +165,19 @@ def _choices(errors: _Errors, obj: dict[str, Any], at: Path, max_items: int | No
         errors.add(path, f"'choices' must contain less than or equal to {max_items} items")
     for i, choice in enumerate(choices):
         if isinstance(choice, dict):
-            _choice(errors, choice, (*path, i))
+            _choice(errors, choice, (*path, i), on_card=max_items is not None)
         else:
             errors.add((*path, i), f"'{i}' must be of type object")
 
 
-def _choice(errors: _Errors, choice: dict[str, Any], at: Path) -> None:
+def _choice(errors: _Errors, choice: dict[str, Any], at: Path, *, on_card: bool) -> None:
     kind = choice.get("type")
     _enum(errors, choice, (*at, "type"), CHOICE_TYPES, required=True)
     _string(errors, choice, (*at, "title"), required=True, max_len=25)
     _string(errors, choice, (*at, "postbackData"), required=True, max_len=2048)
+    if on_card and kind != "CREATE_CALENDAR_EVENT":
+        # the RCS_CARD / RCS_CAROUSEL tables list a choice description; the examples leave it out: optional
+        _string(errors, choice, (*at, "description"), required=False)
 
     def needed(name: str) -> bool:
         if choice.get(name) is None:
@@ -218,7 +236,7 @@ def _failover(errors: _Errors, data: dict[str, Any], key: str, *, allowed: bool,
     _string(errors, failover, (key, "failoverSource"), required=required, max_len=50)
     _string(errors, failover, (key, "fallbackText"), required=required, max_len=160)
     if mms:
-        _uri(errors, failover, (key, "mediaUrl"), required=required)
+        _url(errors, failover, (key, "mediaUrl"), required=required)
         _string(errors, failover, (key, "subject"), required=required, max_len=100)
 
 

@@ -1,8 +1,12 @@
 """Validation of ``POST /v1/omnichannel`` bodies, written from the Telesign docs and status-code table.
 
 Each problem is a ``(code, description)`` pair with Telesign's code and wording. The sandbox is
-stricter than the vendor in one place: an unknown channel name is refused (3100) instead of being
-skipped to the next channel, so a typo surfaces at once.
+stricter than the vendor in one place: an unknown channel name (also an upper-case one) is refused
+(3100) instead of being skipped to the next channel, so a typo surfaces at once.
+
+Templates the docs detail (``rcs.dial_action``, ``rcs.url_action``, ``whatsapp.file``, ``sms.text``) are
+checked parameter by parameter; any other template on any channel is accepted when it has the shape of
+one (a name and a ``parameters`` object), because an account may have templates the docs do not show.
 """
 
 from __future__ import annotations
@@ -10,24 +14,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .urls import is_msisdn, is_url
+from .urls import is_complete_phone, is_msisdn, is_url
 
 MAX_BODY_BYTES = 10 * 1024
 MESSAGE_TYPES = ("ARN", "MKT", "OTP")
-CHANNELS = ("sms", "mms", "rcs", "whatsapp", "viber")
-# channel -> template -> required parameters (from the vendor pages; "text" on every channel is assumed)
+# Every Messaging channel the docs name (SMS, MMS, RCS, Viber, WhatsApp and email).
+CHANNELS = ("sms", "mms", "rcs", "whatsapp", "viber", "email")
+# channel -> template -> required parameters, for the templates the vendor pages detail
 TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
     "rcs": {
         "dial_action": ("dial_payload", "dial_text", "phone_number_to_dial", "text"),
         "url_action": ("text", "url", "url_id", "url_text"),
-        "text": ("text",),
     },
     "sms": {"text": ("text",)},
-    "mms": {"text": ("text",)},
-    "whatsapp": {"file": ("url",), "text": ("text",)},
-    "viber": {"text": ("text",)},
+    "whatsapp": {"file": ("url",)},
 }
-URL_PARAMETERS = ("url",)
+URL_PARAMETERS = ("url",)  # "A fully-qualified URL."
 
 Problem = tuple[int, str]
 
@@ -96,7 +98,10 @@ def _check_channels(channels: object, problems: list[Problem]) -> list[str]:
             problems.append((3100, f"Unknown channel specified: {name}"))
             continue
         fallback = entry.get("fallback_time")
-        if fallback is not None and (isinstance(fallback, bool) or not isinstance(fallback, int) or fallback <= 0):
+        # "A time in seconds": any positive number
+        if fallback is not None and (
+            isinstance(fallback, bool) or not isinstance(fallback, (int, float)) or fallback <= 0
+        ):
             problems.append((3113, f"Invalid value for parameter channel: {json.dumps(channels)}"))
         if name in names:
             problems.append((3113, f"Invalid value for parameter channel: {json.dumps(channels)}"))
@@ -110,16 +115,26 @@ def _check_channel_message(channel: str, content: object, problems: list[Problem
         problems.append((3306, "Missing message parameters for specified channel"))
         return
     template = content.get("template")
-    required = TEMPLATES[channel].get(template) if isinstance(template, str) else None
-    if required is None:
+    if not isinstance(template, str) or not template:
         problems.append((3112, "Specified template does not exist for selected channel"))
         return
     parameters = content.get("parameters")
-    if not isinstance(parameters, dict) or any(
-        not isinstance(parameters.get(p), str) or not parameters[p].strip() for p in required
-    ):
+    if not isinstance(parameters, dict):
+        problems.append((3305, "Missing template specific parameters"))
+        return
+    required = TEMPLATES.get(channel, {}).get(template)
+    if required is None:
+        return  # a template the docs do not detail: shape only
+    if any(not isinstance(parameters.get(p), str) or not parameters[p].strip() for p in required):
         problems.append((3305, "Missing template specific parameters"))
         return
     for name in URL_PARAMETERS:
         if name in parameters and not is_url(parameters[name]):
+            problems.append((3108, "Invalid value for parameter message"))
+    if "phone_number_to_dial" in required and not is_complete_phone(parameters["phone_number_to_dial"]):
+        # "A complete phone number (including country code)."
+        problems.append((3108, "Invalid value for parameter message"))
+    if (channel, template) == ("whatsapp", "file") and "file_name" in parameters:
+        file_name = parameters["file_name"]
+        if not isinstance(file_name, str) or not file_name:  # "A filename."; leave it out for "file"
             problems.append((3108, "Invalid value for parameter message"))

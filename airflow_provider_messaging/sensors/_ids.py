@@ -32,3 +32,23 @@ def message_ids_from(value: Any, *, logical: bool = False) -> list[str]:
     if isinstance(value, Iterable):  # lists, tuples, and Airflow's lazy XCom sequence of a mapped task
         return [m for item in value for m in message_ids_from(item, logical=logical)]
     raise TypeError(f"message_id must be an id, a send record or a list of them, not {type(value).__name__}")
+
+
+def campaign_ids_from(value: Any) -> list[str]:
+    """The campaign ids of campaign handles (a handle, a list of them from mapped chunks, or their string form)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text[:1] not in "[{":
+            return []
+        try:
+            return campaign_ids_from(json.loads(text))
+        except ValueError:
+            return campaign_ids_from(ast.literal_eval(text))
+    if isinstance(value, dict):
+        campaign_id = value.get("campaign_id")
+        return [str(campaign_id)] if campaign_id and "message_id" not in value else []
+    if isinstance(value, Iterable):
+        return list(dict.fromkeys(c for item in value for c in campaign_ids_from(item)))
+    return []

@@ -2,6 +2,7 @@
 
 from airflow_provider_messaging.store.store import (
     DEFAULT_SEND_LEASE_SECONDS,
+    CampaignCounts,
     CapGate,
     DeliveryRecord,
     InboundRecord,
@@ -18,6 +19,7 @@ from airflow_provider_messaging.store.store import (
 
 __all__ = [
     "DEFAULT_SEND_LEASE_SECONDS",
+    "CampaignCounts",
     "CapGate",
     "DeliveryRecord",
     "InboundRecord",

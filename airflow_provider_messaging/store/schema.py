@@ -74,14 +74,17 @@ messages = Table(
     # 0002: a failover send's vendor messages share the logical (parent) key; ``attempt`` is the step rank
     Column("logical_key", String(512), nullable=True),
     Column("attempt", Integer, nullable=True),
-    # 0003: the message type / category a sending policy's frequency caps count by
+    # 0003: the messages of one bulk send / campaign (its handle names it; the sensor counts by it)
+    Column("campaign_id", String(250), nullable=True),
+    # 0004: the message type / category a sending policy's frequency caps count by
     Column("message_type", String(32), nullable=True),
     UniqueConstraint("idempotency_key", name="uq_messaging_messages_idempotency_key"),
     UniqueConstraint("vendor", "message_id", name="uq_messaging_messages_vendor_message_id"),
     Index("ix_messaging_messages_message_id", "message_id"),
     Index("ix_messaging_messages_created_at", "created_at"),
     Index("ix_messaging_messages_logical_key", "logical_key"),
-    Index("ix_messaging_messages_recipient_created", "recipient", "created_at"),  # 0003: frequency caps
+    Index("ix_messaging_messages_campaign_id", "campaign_id"),
+    Index("ix_messaging_messages_recipient_created", "recipient", "created_at"),  # 0004: frequency caps
 )
 
 channel_attempts = Table(
@@ -159,7 +162,7 @@ watcher_cursors = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
-# 0003: every opt-out / opt-in, with when, how and what it referred to (the opt-out list is the current state)
+# 0004: every opt-out / opt-in, with when, how and what it referred to (the opt-out list is the current state)
 consent_events = Table(
     "messaging_consent",
     metadata,

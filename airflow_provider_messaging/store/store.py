@@ -126,8 +126,27 @@ class SendIntent:
     task_id: str | None = None
     run_id: str | None = None
     map_index: int | None = None
+    campaign_id: str | None = None
     message_type: str | None = None
     gate: CapGate | None = None
+
+
+@dataclass(frozen=True)
+class CampaignCounts:
+    """What a campaign's sent messages have come to: one row per (state, complete, fallback used)."""
+
+    campaign_id: str
+    groups: tuple[tuple[str, bool, bool, int], ...] = ()
+
+    @property
+    def sent(self) -> int:
+        return sum(n for *_, n in self.groups)
+
+    def to_dict(self) -> dict[str, Any]:
+        by_state: dict[str, int] = {}
+        for state, _complete, _fallback, n in self.groups:
+            by_state[state] = by_state.get(state, 0) + n
+        return {"campaign_id": self.campaign_id, "sent": self.sent, "by_state": by_state}
 
 
 def decide_reservation(
@@ -264,6 +283,7 @@ _RESERVE_AGAIN = (
         task_id=bindparam("b_task_id"),
         run_id=bindparam("b_run_id"),
         map_index=bindparam("b_map_index"),
+        campaign_id=bindparam("b_campaign_id"),
         updated_at=bindparam("b_now", type_=messages.c.updated_at.type),
         message_id=None,
         send_status=SendStatus.RESERVED,
@@ -554,6 +574,7 @@ class MessageStore:
                     "b_task_id": request.task_id,
                     "b_run_id": request.run_id,
                     "b_map_index": request.map_index,
+                    "b_campaign_id": request.campaign_id,
                     "b_now": now,
                 }
                 if row is None:
@@ -571,6 +592,7 @@ class MessageStore:
                             "task_id": request.task_id,
                             "run_id": request.run_id,
                             "map_index": request.map_index,
+                            "campaign_id": request.campaign_id,
                             "message_type": request.message_type,
                             "created_at": now,
                             "updated_at": now,
@@ -955,6 +977,40 @@ class MessageStore:
             rows = connection.execute(query).all()
         found = _by_requested_id(ids, rows, self._status_from_row)
         return {k: v for k, v in found.items() if v.complete or v.state.value in states}
+
+    def campaign_counts(self, campaign_ids: Iterable[str]) -> dict[str, CampaignCounts]:
+        """What the sent messages of these campaigns have come to, in ONE aggregate query.
+
+        Groups by campaign, state, completeness and whether a fallback channel delivered: a handful of
+        rows whatever the campaign's size (the delivery trigger's read for a campaign handle).
+        """
+        ids = list(dict.fromkeys(campaign_ids))
+        if not ids:
+            return {}
+        primary = messages.c.channels[0].as_string()
+        fallback = (messages.c.delivered_channel.is_not(None)) & (messages.c.delivered_channel != primary)
+        query = (
+            select(
+                messages.c.campaign_id, messages.c.state, messages.c.complete, fallback.label("fallback"), func.count()
+            )
+            .where(messages.c.campaign_id.in_(ids) & (messages.c.send_status == SendStatus.ACCEPTED))
+            .group_by(messages.c.campaign_id, messages.c.state, messages.c.complete, fallback)
+        )
+        groups: dict[str, list[tuple[str, bool, bool, int]]] = {cid: [] for cid in ids}
+        with self._read() as connection:
+            for campaign_id, state, complete, used_fallback, n in connection.execute(query).all():
+                groups[campaign_id].append((state, bool(complete), bool(used_fallback), int(n)))
+        return {cid: CampaignCounts(cid, tuple(rows)) for cid, rows in groups.items()}
+
+    def campaign_sends(self, campaign_id: str) -> dict[str, int]:
+        """How many of a campaign's recipients are in each send status (RESERVED, ACCEPTED, REJECTED, UNKNOWN)."""
+        query = (
+            select(messages.c.send_status, func.count())
+            .where(messages.c.campaign_id == campaign_id)
+            .group_by(messages.c.send_status)
+        )
+        with self._read() as connection:
+            return {status: int(n) for status, n in connection.execute(query).all()}
 
     def logical_history(self, logical_key: str) -> list[dict[str, Any]]:
         """Every vendor attempt of one failover send, in the order tried (vendor, key, send status, state, error)."""

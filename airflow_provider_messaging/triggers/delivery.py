@@ -20,7 +20,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_messaging import config
 from airflow_provider_messaging.models.status import DeliveryCriteria, MessageStatus, Verdict
-from airflow_provider_messaging.store import MessageStore
+from airflow_provider_messaging.store import CampaignCounts, MessageStore
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ class _Waiter:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     statuses: dict[str, MessageStatus] = field(default_factory=dict)
     verdict: Verdict | None = None
+    campaign_ids: list[str] = field(default_factory=list)
+    counts: list[CampaignCounts] = field(default_factory=list)
 
 
 class DeliveryPoller:
@@ -52,6 +54,7 @@ class DeliveryPoller:
         self.interval = interval
         self.waiters: set[_Waiter] = set()
         self._by_message: dict[str, set[_Waiter]] = {}
+        self._campaign_waiters: set[_Waiter] = set()
         self.queries = 0
         self._task: asyncio.Task[None] | None = None
         self._store: MessageStore | None = None
@@ -64,9 +67,13 @@ class DeliveryPoller:
             poller = pollers[(store_url, interval)] = cls(store_url, interval)
         return poller
 
-    def register(self, message_ids: Sequence[str], criteria: DeliveryCriteria) -> _Waiter:
-        waiter = _Waiter(list(message_ids), criteria)
+    def register(
+        self, message_ids: Sequence[str], criteria: DeliveryCriteria, campaign_ids: Sequence[str] = ()
+    ) -> _Waiter:
+        waiter = _Waiter(list(message_ids), criteria, campaign_ids=list(campaign_ids))
         self.waiters.add(waiter)
+        if waiter.campaign_ids:
+            self._campaign_waiters.add(waiter)
         for message_id in waiter.message_ids:
             self._by_message.setdefault(message_id, set()).add(waiter)
         if self._task is None or self._task.done():
@@ -75,6 +82,7 @@ class DeliveryPoller:
 
     def unregister(self, waiter: _Waiter) -> None:
         self.waiters.discard(waiter)
+        self._campaign_waiters.discard(waiter)
         for message_id in waiter.message_ids:
             waiting = self._by_message.get(message_id)
             if waiting is not None:
@@ -88,16 +96,33 @@ class DeliveryPoller:
         return self._store
 
     async def poll_once(self) -> None:
-        """One batched read of the settled messages among all waited-on ids; wakes the waiters now done."""
-        ids = list(self._by_message)
-        states = {state for waiter in self.waiters for state in waiter.criteria.success_states}
+        """One batched read of the settled messages among all waited-on ids (and one aggregate read for
+        all waited-on campaigns); wakes the waiters now done."""
         store = await self.store()
+        if self._campaign_waiters:
+            await self._poll_campaigns(store)
+        ids = list(self._by_message)
+        if not ids:
+            return
+        states = {state for waiter in self.waiters for state in waiter.criteria.success_states}
         settled = await asyncio.to_thread(store.get_settled, ids, states)
         self.queries += 1
         touched = {waiter for message_id in settled for waiter in self._by_message.get(message_id, ())}
         for waiter in touched:
             waiter.statuses.update({m: settled[m] for m in waiter.message_ids if m in settled})
             verdict = waiter.criteria.evaluate(waiter.message_ids, waiter.statuses)
+            if verdict.done:
+                waiter.verdict = verdict
+                waiter.wake.set()
+                self.unregister(waiter)
+
+    async def _poll_campaigns(self, store: MessageStore) -> None:
+        campaign_ids = {c for waiter in self._campaign_waiters for c in waiter.campaign_ids}
+        counts = await asyncio.to_thread(store.campaign_counts, campaign_ids)
+        self.queries += 1
+        for waiter in list(self._campaign_waiters):
+            waiter.counts = [counts[c] for c in waiter.campaign_ids if c in counts]
+            verdict = waiter.criteria.evaluate_campaign([g for c in waiter.counts for g in c.groups])
             if verdict.done:
                 waiter.verdict = verdict
                 waiter.wake.set()
@@ -121,6 +146,7 @@ class MessageDeliveryTrigger(BaseTrigger):
     :param poll_interval: seconds between batched store reads.
     :param timeout_at: epoch seconds; the trigger enforces it itself (``dag.test()`` ignores defer timeouts).
     :param store_url: store to read (default: ``[messaging] store_url``).
+    :param campaign_ids: wait on campaigns (their handles) instead: one aggregate read per poll.
     """
 
     def __init__(
@@ -130,9 +156,11 @@ class MessageDeliveryTrigger(BaseTrigger):
         poll_interval: float = 2.0,
         timeout_at: float | None = None,
         store_url: str | None = None,
+        campaign_ids: list[str] | None = None,
     ):
         super().__init__()
         self.message_ids = list(message_ids)
+        self.campaign_ids = list(campaign_ids or [])
         self.criteria = dict(criteria or {})
         self.poll_interval = float(poll_interval)
         self.timeout_at = timeout_at
@@ -147,13 +175,14 @@ class MessageDeliveryTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "timeout_at": self.timeout_at,
                 "store_url": self.store_url,
+                "campaign_ids": self.campaign_ids,
             },
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         criteria = DeliveryCriteria.from_dict(self.criteria)
         poller = DeliveryPoller.for_loop(self.store_url, self.poll_interval)
-        waiter = poller.register(self.message_ids, criteria)
+        waiter = poller.register(self.message_ids, criteria, self.campaign_ids)
         try:
             remaining = None if self.timeout_at is None else max(0.0, self.timeout_at - time.time())
             try:
@@ -174,9 +203,12 @@ class MessageDeliveryTrigger(BaseTrigger):
 
 
 def _event(status: str, message_ids: list[str], waiter: _Waiter, reason: str) -> dict[str, Any]:
-    return {
+    event = {
         "status": status,
         "reason": reason,
         "message_ids": message_ids,
         "messages": [waiter.statuses[m].to_dict() for m in message_ids if m in waiter.statuses],
     }
+    if waiter.campaign_ids:
+        event["campaigns"] = [c.to_dict() for c in waiter.counts]
+    return event

@@ -77,7 +77,9 @@ def test_url_is_kept_exactly_as_given() -> None:
     assert to_wire(choice)["url"] == "https://example.com"  # no trailing slash added
 
 
-@pytest.mark.parametrize("url", ["example.com/info", "ftp://example.com/x", "https://", "not a url", "/relative"])
+@pytest.mark.parametrize(
+    "url", ["example.com/info", "not a url", "/relative", "https://example.com/a b", "https://example.com/caf\u00e9"]
+)
 def test_invalid_urls_fail_at_their_path(url: str) -> None:
     with pytest.raises(PayloadValidationError) as info:
         al.OpenUrlChoice.parse(
@@ -91,7 +93,7 @@ def test_invalid_urls_fail_at_their_path(url: str) -> None:
             }
         )
     assert info.value.fields == ["url"]
-    assert "valid absolute http(s) URL" in info.value.errors[0].message
+    assert "valid absolute URI" in info.value.errors[0].message
 
 
 def test_validate_accepts_json_text_and_instances() -> None:
@@ -128,6 +130,8 @@ def test_any_title_over_25_characters_fails_at_its_path(title: str) -> None:
         "description": "d",
         "height": "SHORT",
         "mediaUrl": "https://e.com/m.jpg",
+        "thumbnailUrl": "https://e.com/t.jpg",
+        "filenameOverride": "m.jpg",
         "choices": [
             {"type": "REPLY", "title": "ok", "postbackData": "p"},
             {"type": "REPLY", "title": title, "postbackData": "p"},

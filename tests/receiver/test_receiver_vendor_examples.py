@@ -68,7 +68,7 @@ INBOUND: dict[str, tuple[str, str, str | None, str | None, int, str | None, str 
     "telesign_inbound_email_unsubscribe": ("email", "[email protected]", None, None, 0, "stop", None),
     "telesign_inbound_mms": ("mms", SENDER, None, "Thank you", 1, None, None),
     "telesign_inbound_rcs_image": ("rcs", SENDER, "rcs_sender_example", None, 1, None, None),
-    "telesign_inbound_sms_keyword": ("sms", SENDER, None, "Start", 0, "start", "start"),
+    "telesign_inbound_sms_keyword": ("sms", SENDER, "4442", "Start", 0, "start", "start"),  # short code
     "telesign_inbound_viber": ("viber", SENDER, None, "Thank you! 😎", 0, None, None),
     "telesign_inbound_whatsapp_text": ("whatsapp", SENDER, "11234567891", "Thank you", 0, None, None),
     "telesign_inbound_rcs_stop": ("rcs", SENDER, None, "Stop", 0, "stop", "stop"),

@@ -113,7 +113,8 @@ def test_doc_carousel_error_is_reproduced(clients: Clients) -> None:
     [
         ({"messageType": "SMS"}, "messageType", "must be one of"),
         ({"source": "15551234567"}, "source", "not a phone number"),
-        ({"destination": "call me"}, "destination", "valid phone number"),
+        ({"destination": "call me"}, "destination", "valid address or phone number"),
+        ({"destination": "555 12"}, "destination", "valid phone number"),
         ({"choices": [{"type": "REPLY", "title": "x" * 26, "postbackData": "p"}]}, "choices.0.title", "25"),
         ({"choices": [{"type": "REPLY", "title": "t", "postbackData": "p" * 2049}]}, "choices.0.postbackData", "2048"),
         ({"choices": [{"type": "HUG", "title": "t", "postbackData": "p"}]}, "choices.0.type", "must be one of"),
@@ -143,7 +144,7 @@ def test_doc_carousel_error_is_reproduced(clients: Clients) -> None:
             "choices.0.startTime",
             "ISO 8601",
         ),
-        ({"callbackURL": "not a url"}, "callbackURL", "valid uri"),
+        ({"callbackURL": "not a url"}, "callbackURL", "valid url"),
         ({"smsFailover": {"enabled": True, "failoverSource": "15551234567"}}, "smsFailover.fallbackText", "required"),
         (
             {"smsFailover": {"enabled": True, "failoverSource": "1", "fallbackText": "x" * 161}},

@@ -93,7 +93,8 @@ def _without(body: dict[str, Any], *keys: str) -> dict[str, Any]:
         (lambda b: {**b, "message_type": "PROMO"}, [3102]),
         (lambda b: {**b, "external_id": "x" * 101}, [3103]),
         (lambda b: {**b, "message": {"rcs": b["message"]["rcs"]}}, [3306]),  # sms listed, no sms content
-        (lambda b: {**b, "message": {**b["message"], "rcs": {"template": "carousel", "parameters": {}}}}, [3112]),
+        (lambda b: {**b, "message": {**b["message"], "rcs": {"template": "", "parameters": {}}}}, [3112]),
+        (lambda b: {**b, "message": {**b["message"], "rcs": {"template": "carousel"}}}, [3305]),
         (
             lambda b: {
                 **b,

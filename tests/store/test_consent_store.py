@@ -127,15 +127,15 @@ def test_racing_writers_make_one_entry_and_one_record(store: MessageStore) -> No
     assert results.count(True) <= 1  # the keyword may have won
 
 
-def test_migration_0003_upgrades_a_0002_store(tmp_path: pytest.TempPathFactory) -> None:
+def test_migration_0004_upgrades_a_0003_store(tmp_path: pytest.TempPathFactory) -> None:
     store = MessageStore(f"sqlite:///{tmp_path}/old.db")
     try:
-        migrate.upgrade(store.engine, "0002")
+        migrate.upgrade(store.engine, "0003")
         assert "messaging_consent" not in inspect(store.engine).get_table_names()
         assert not store.schema_is_current()
         store.ensure_schema(auto_upgrade=True)
         assert "messaging_consent" in inspect(store.engine).get_table_names()
-        assert store.schema_is_current() and migrate.head_revision() == "0003"
+        assert store.schema_is_current() and migrate.head_revision() == "0004"
         assert store.add_opt_out("telesign", SENDER) and store.count("consent") == 1
     finally:
         store.dispose()

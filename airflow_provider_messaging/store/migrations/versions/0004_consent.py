@@ -5,8 +5,8 @@
 - ``messaging_messages.message_type`` (ARN/MKT/OTP or the operator's category) and an index on
   ``(recipient, created_at)``: a frequency cap counts a recipient's recent messages by type.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 import sqlalchemy as sa
@@ -14,8 +14,8 @@ from alembic import op
 
 from airflow_provider_messaging.store.schema import UTCDateTime
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 
 
 def upgrade() -> None:

@@ -90,3 +90,15 @@ with DAG("pol_dry_run", schedule=None, start_date=START, catchup=False):
         sms_failover={"enabled": True, "failoverSource": "15551234567", "fallbackText": "Hello from SMS"},
         dry_run=True,
     )
+
+with DAG("pol_campaign_window", schedule=None, start_date=START, catchup=False):
+    TelesignSmsOperator(
+        task_id="promo",
+        telesign_conn_id="pol_campaign",
+        phone_number="{{ dag_run.conf['recipients'][0] }}",
+        recipients="{{ dag_run.conf['recipients'] }}",
+        campaign_id="spring-{{ run_id }}",
+        text="Spring sale: 20% off today only",
+        message_type="MKT",
+        policy=WINDOW,
+    )

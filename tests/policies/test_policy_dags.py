@@ -87,3 +87,20 @@ def test_dry_run_previews_and_sends_nothing(env: Env) -> None:
     assert bulk["15559876544"]["decision"]["code"] == "opted_out"
     assert [s["channel"] for s in bulk["15559876543"]["steps"]] == ["rcs", "sms"]
     assert ti_of(dag_run, "bulk").state == "success"
+
+
+def test_campaign_counts_waiting_recipients_and_sends_each_at_its_window(env: Env) -> None:
+    env.vendor.connect("pol_campaign", "telesign")
+    window, opens = _window_opening_in(6, "Australia/Sydney", hours=20)
+
+    dag_run = run_dag("pol_campaign_window", FILE, recipients=[NEW_YORK, SYDNEY], window=window)
+
+    assert states(dag_run) == {"promo": ("success", 1)}
+    assert env.vendor.per_recipient("pol_campaign") == {NEW_YORK: 1, SYDNEY: 1}
+    created = {r["recipient"]: r["created_at"] for r in rows(env.store)}
+    assert created[NEW_YORK] < opens <= created[SYDNEY]
+    handle = xcom(dag_run, "promo")
+    assert handle["campaign_id"] == f"spring-{dag_run.run_id}"
+    # the last resume found New York sent before the deferral and sent Sydney: nobody waits any more
+    assert handle["counts"] == {"accepted": 1, "already_sent": 1}
+    assert {r["campaign_id"] for r in rows(env.store)} == {handle["campaign_id"]}

@@ -104,3 +104,5 @@ def test_campaign_counts_waiting_recipients_and_sends_each_at_its_window(env: En
     # the last resume found New York sent before the deferral and sent Sydney: nobody waits any more
     assert handle["counts"] == {"accepted": 1, "already_sent": 1}
     assert {r["campaign_id"] for r in rows(env.store)} == {handle["campaign_id"]}
+    # the handle pushed before the deferral said who was waiting
+    assert xcom(dag_run, "promo", key="campaign")["counts"] == {"accepted": 1, "waiting": 1}

@@ -25,9 +25,20 @@ def cmd_receiver(args: argparse.Namespace) -> int:
     import uvicorn
 
     from airflow_provider_messaging.receiver.app import create_app
+    from airflow_provider_messaging.receiver.server import server_config
 
     app = create_app(store=(lambda: _store(args)))
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    uvicorn.Server(
+        server_config(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            max_header_bytes=args.max_header_bytes,
+            header_timeout=args.header_timeout,
+            limit_concurrency=args.limit_concurrency,
+        )
+    ).run()
     return 0
 
 
@@ -54,6 +65,13 @@ def cmd_status(args: argparse.Namespace) -> int:
                 print(f"  {a['attempt']}. {a['vendor']:10} {a['send_status']:9} {a['message_id'] or '-'}  {a['state']}")
                 if a["error"]:
                     print(f"       {a['error'][:200]}")
+            return 0
+        from airflow_provider_messaging.receiver.callback_history import describe, implied_status
+
+        orphan = store.callbacks_for(args.message_id)  # callbacks, but no send recorded here
+        if orphan:
+            found = implied_status(args.message_id, orphan)
+            print(json.dumps(found, indent=2) if args.json else "\n".join(describe(found)))
             return 0
         print(f"no message {args.message_id!r} in {store.safe_url}", file=sys.stderr)
         return 1
@@ -139,7 +157,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
         print(f"airflow-messaging: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # the task's own refusal (invalid rendered input, bad policy): one message
-        from airflow.sdk.exceptions import AirflowException
+        from airflow_provider_messaging.compat import AirflowException
 
         if not isinstance(exc, AirflowException):
             raise
@@ -219,6 +237,15 @@ def build_parser() -> argparse.ArgumentParser:
     receiver.add_argument("--host", default="127.0.0.1")
     receiver.add_argument("--port", type=int, default=8085)
     receiver.add_argument("--log-level", default="info")
+    receiver.add_argument(
+        "--max-header-bytes", type=int, default=16384, help="largest request head (line + headers), else 400"
+    )
+    receiver.add_argument(
+        "--header-timeout", type=float, default=10.0, help="seconds a client has to send a complete request head"
+    )
+    receiver.add_argument(
+        "--limit-concurrency", type=int, default=256, help="open connections / requests above which 503 is answered"
+    )
     receiver.set_defaults(func=cmd_receiver)
 
     sandbox = commands.add_parser("sandbox", help="run the local emulator of both vendor APIs", add_help=False)

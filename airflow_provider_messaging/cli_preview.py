@@ -19,7 +19,7 @@ class PreviewError(Exception):
 
 
 def _load_dag(dag_id: str, dags_folder: str | None) -> Any:
-    from airflow.dag_processing.dagbag import DagBag
+    from airflow_provider_messaging.compat import DagBag
 
     bag = DagBag(dag_folder=dags_folder) if dags_folder else DagBag()
     dag = bag.dags.get(dag_id)  # not get_dag(): that reads Airflow's metadata database

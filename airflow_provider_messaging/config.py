@@ -20,6 +20,7 @@ _DEFAULTS = {
     "callback_username": "",
     "callback_password": "",
     "callback_auth_disabled": "False",
+    "callback_secret_vendors": "aerialink",
     "max_callback_bytes": "65536",
     "poll_interval": "2",
     "send_lease_seconds": "900",
@@ -33,7 +34,7 @@ def get_option(key: str) -> str:
     if env is not None:
         return env
     try:
-        from airflow.configuration import conf
+        from airflow_provider_messaging.compat import conf
 
         value = conf.get(SECTION, key, fallback=None)
     except Exception:  # Airflow not configured (standalone receiver): defaults apply

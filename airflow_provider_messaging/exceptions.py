@@ -4,12 +4,16 @@
 
     MessagingError
     ├── PayloadValidationError      bad input, raised before any HTTP call (lists every field)
+    ├── ConfigurationError          a connection or setting is unusable; nothing was sent
     ├── VendorUnavailableError      nothing was sent: connection refused / DNS / connect timeout
     ├── SendOutcomeUnknownError     the request may have reached the vendor; never re-sent blindly
-    └── VendorAPIError              the vendor answered with an error
-        ├── AuthenticationError     401 / 403
-        ├── RateLimitError          429 (Telesign 3204), after retries ran out
-        └── VendorServerError       5xx (Telesign 3500 / 3041), after retries ran out
+    ├── VendorAPIError              the vendor answered with an error
+    │   ├── AuthenticationError     401 / 403
+    │   ├── RateLimitError          429 (Telesign 3204), after retries ran out
+    │   └── VendorServerError       5xx (Telesign 3500 / 3041), after retries ran out
+    └── StoreError                  the message store failed (re-exported by ``store``)
+        ├── StoreUnavailableError   database down or not writable: retry later (receiver: 503)
+        └── SchemaOutdatedError     run ``airflow-messaging db upgrade``
 
 None of these import Airflow, so models and the store can raise them too.
 """
@@ -46,6 +50,10 @@ class PayloadValidationError(MessagingError, ValueError):
     @property
     def fields(self) -> list[str]:
         return [e.field for e in self.errors]
+
+
+class ConfigurationError(MessagingError):
+    """A connection or setting cannot be used as it is (e.g. a host that is no URL); nothing was sent."""
 
 
 class VendorUnavailableError(MessagingError):
@@ -97,3 +105,15 @@ class RateLimitError(VendorAPIError):
 
 class VendorServerError(VendorAPIError):
     """5xx (Telesign 3500 / 3041) after the retry budget ran out."""
+
+
+class StoreError(MessagingError):
+    """Base class for store errors."""
+
+
+class StoreUnavailableError(StoreError):
+    """The database cannot be reached or is not writable; callers answer 503 / retry later."""
+
+
+class SchemaOutdatedError(StoreError):
+    """The schema is older than this package: run ``airflow-messaging db upgrade``."""

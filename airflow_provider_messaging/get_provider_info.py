@@ -62,6 +62,8 @@ def get_provider_info() -> dict[str, Any]:
         "name": "Messaging (Telesign, Aerialink)",
         "description": "Send RCS, WhatsApp and SMS through Telesign and Aerialink and wait for delivery.",
         "versions": [__version__],
+        # the range pyproject.toml declares and scripts/compat-smoke.sh tests (3.0: SQLAlchemy 1.4)
+        "dependencies": ["apache-airflow>=3.1.0"],
         "integrations": [
             {"integration-name": "Telesign", "tags": ["service"]},
             {"integration-name": "Aerialink", "tags": ["service"]},
@@ -151,13 +153,20 @@ def get_provider_info() -> dict[str, Any]:
                         "Connection whose API key verifies Telesign callback signatures.", "telesign_default"
                     ),
                     "callback_token": _config_option(
-                        "Shared secret accepted from any vendor as ?token=... on the callback URL.",
+                        "Shared secret accepted as ?token=... on the callback URLs of the vendors in "
+                        "callback_secret_vendors.",
                         "",
                         sensitive=True,
                     ),
                     "callback_username": _config_option("Basic-auth user accepted on callbacks.", ""),
                     "callback_password": _config_option(
                         "Basic-auth password accepted on callbacks.", "", sensitive=True
+                    ),
+                    "callback_secret_vendors": _config_option(
+                        "Vendors whose callback routes accept the shared secret (token or Basic), comma "
+                        "separated. Telesign routes always accept Telesign's signature; add telesign here "
+                        "only if its callbacks cannot be signed. Default aerialink.",
+                        "aerialink",
                     ),
                     "callback_auth_disabled": _config_option(
                         "Accept unauthenticated callbacks (local sandbox only). Default False.", "False"

@@ -9,8 +9,7 @@ Airflow's login; see ``receiver/views.py``).
 
 from __future__ import annotations
 
-from airflow.plugins_manager import AirflowPlugin
-
+from airflow_provider_messaging.compat import AirflowPlugin
 from airflow_provider_messaging.receiver.app import create_app
 
 URL_PREFIX = "/messaging"

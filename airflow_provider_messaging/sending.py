@@ -57,6 +57,7 @@ from airflow_provider_messaging.exceptions import (
     MessagingError,
     RateLimitError,
     SendOutcomeUnknownError,
+    StoreError,
     VendorServerError,
     VendorUnavailableError,
 )
@@ -111,7 +112,7 @@ def classify(error: BaseException) -> Classified:
     Anything that is not one of our typed errors (a bug, an interrupted worker) may have happened
     after the request left, so it is an unknown outcome.
     """
-    if isinstance(error, SendOutcomeUnknownError):
+    if isinstance(error, (SendOutcomeUnknownError, StoreError)):
         return Classified(Outcome.UNKNOWN)
     if isinstance(error, RateLimitError):
         return Classified(Outcome.TRANSIENT, FailureKind.RATE_LIMITED)
@@ -734,7 +735,7 @@ class SendLedger:
 # ---------------------------------------------------------------- Airflow
 def raise_for_airflow(result: SendResult) -> None:
     """Turn a send that did not succeed into the Airflow exception that retries only when it is safe."""
-    from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+    from airflow_provider_messaging.compat import AirflowException, AirflowFailException, AirflowSkipException
 
     outcome = result.outcome
     if outcome.sent or outcome is Outcome.DUPLICATE:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up, then lint, type-check and run the whole test suite (SQLite and a real PostgreSQL).
+# Set up, then lint, type-check and run the whole test suite (SQLite and a real PostgreSQL) on the newest
+# Airflow, then the compatibility smoke test on every supported Airflow minor (scripts/compat-smoke.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --with-test-deps
@@ -9,4 +10,8 @@ echo "==> ruff"
 echo "==> mypy"
 .venv/bin/mypy
 echo "==> pytest"
-exec .venv/bin/pytest "$@"
+.venv/bin/pytest "$@"
+if [ "$#" -eq 0 ]; then  # the full run (CI): then the older Airflow minors, each in its own pinned venv
+  echo "==> Airflow compatibility smoke (constraints/airflow-*.txt)"
+  scripts/compat-smoke.sh
+fi

@@ -20,16 +20,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import requests
-from airflow.sdk import BaseHook
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ClosedPoolError, ConnectTimeoutError, MaxRetryError
 
 from airflow_provider_messaging import __version__
+from airflow_provider_messaging.compat import BaseHook
 from airflow_provider_messaging.exceptions import (
     AuthenticationError,
+    ConfigurationError,
     FieldError,
     MessagingError,
     RateLimitError,
@@ -95,16 +96,27 @@ def connection_extras(extra: Mapping[str, Any], conn_type: str) -> dict[str, Any
 def base_url(host: str | None, *, schema: str | None, port: int | None, default: str) -> str:
     """``scheme://host[:port][/prefix]`` from a connection host that is a full URL or a bare host.
 
-    User info in the host is dropped, so no credential ever ends up in a URL or an error text.
+    User info in the host is dropped, so no credential ever ends up in a URL or an error text; that
+    includes user info with a raw ``/`` in the password (``http://u:ab/cd@host``), which a URL parser
+    would read as a path. A host that is still no URL raises :class:`ConfigurationError`.
     """
     host = (host or "").strip()
     if not host:
         return default.rstrip("/")
-    if "://" not in host:
-        scheme = schema if schema in ("http", "https") else "https"
-        host = f"{scheme}://{host}"
-    parts = urlsplit(host)
-    netloc = parts.netloc.rpartition("@")[2]
+    scheme, separator, rest = host.partition("://")
+    if not separator:
+        scheme, rest = (schema if schema in ("http", "https") else "https"), host
+    rest = rest.rpartition("@")[2]  # everything up to the last "@" is user info
+    parts = urlsplit(f"{scheme}://{rest}")
+    try:
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0
+    except ValueError:  # a port that is no number
+        valid = False
+    if not valid:
+        raise ConfigurationError(
+            "The connection's host is not a URL (expected https://host[:port][/path]); nothing was sent"
+        )
+    netloc = parts.netloc
     if port and parts.port is None:
         netloc = f"{netloc}:{port}"
     return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
@@ -320,6 +332,14 @@ class MessagingHttpHook(BaseHook):
                 f"{self.vendor}: {method} {url} sent, but no answer within {self.settings.read_timeout:g}s; "
                 "the vendor may have accepted it. Not re-sent."
             ) from exc
+        except (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.InvalidSchema,
+            requests.exceptions.MissingSchema,
+        ) as exc:  # refused before anything was sent: a configuration error, never "outcome unknown"
+            raise ConfigurationError(
+                f"{self.vendor}: the connection's URL cannot be used ({type(exc).__name__}); nothing was sent"
+            ) from None
         except requests.exceptions.SSLError as exc:
             raise VendorUnavailableError(f"{self.vendor}: TLS handshake with {url} failed: {exc}") from exc
         except requests.exceptions.ConnectionError as exc:
@@ -363,10 +383,10 @@ class MessagingHttpHook(BaseHook):
         return cls(
             vendor=self.vendor,
             http_status=status,
-            code=info.code,
+            code=self.scrub_value(info.code),
             description=self.scrub(info.description),
-            field_errors=[FieldError(e.field, self.scrub(e.message) or "") for e in info.field_errors],
-            reference_id=info.reference_id,
+            field_errors=self.scrub_fields(info.field_errors),
+            reference_id=self.scrub(info.reference_id),
             retry_after=retry_after_seconds(response.headers.get("Retry-After")),
         )
 
@@ -388,14 +408,35 @@ class MessagingHttpHook(BaseHook):
         return ErrorInfo(None, str(description) if description else None, [], None)
 
     def scrub(self, text: str | None) -> str | None:
-        """``text`` with the connection's secrets replaced by ``***`` (vendor texts may echo them)."""
+        """``text`` with the connection's secrets replaced by ``***`` (vendor texts may echo them).
+
+        Also the forms a secret takes when a vendor echoes it inside a URL (percent-encoded) or a JSON
+        string (escaped ``/``, ``"``, ``\\`` and non-ASCII).
+        """
         if not text:
             return text
-        settings = self.settings
-        for secret in (settings.password, settings.authorization.split(" ", 1)[1]):
-            if secret:
-                text = text.replace(secret, "***")
+        for form in self._secret_forms():
+            text = text.replace(form, "***")
         return text
+
+    def _secret_forms(self) -> list[str]:
+        settings = self.settings
+        forms: set[str] = set()
+        for secret in (settings.password, settings.authorization.split(" ", 1)[1]):
+            if not secret:
+                continue
+            forms.update({secret, quote(secret, safe=""), quote_plus(secret), quote(secret)})
+            for ascii_only in (True, False):
+                escaped = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
+                forms.update({escaped, escaped.replace("/", "\\/")})
+        return sorted(forms, key=len, reverse=True)  # longest first: no form is left half-replaced
+
+    def scrub_value(self, value: str | int | None) -> str | int | None:
+        return self.scrub(value) if isinstance(value, str) else value
+
+    def scrub_fields(self, errors: list[FieldError]) -> list[FieldError]:
+        """Field errors with secrets scrubbed from the field names too (a vendor may echo a value there)."""
+        return [FieldError(self.scrub(e.field) or "", self.scrub(e.message) or "") for e in errors]
 
     # ---- connection test -------------------------------------------------------------------
 
@@ -405,7 +446,10 @@ class MessagingHttpHook(BaseHook):
         try:
             response = self.request(method, path, body)
         except Exception as exc:  # the UI's Test button shows the reason instead of a traceback
-            return False, str(exc)
+            try:
+                return False, self.scrub(str(exc)) or type(exc).__name__
+            except Exception:  # the settings themselves are unusable: the message says why, without secrets
+                return False, str(exc)
         status = response.status_code
         if status in (401, 403):
             return False, f"{self.vendor} refused the credentials (HTTP {status})"
@@ -418,10 +462,8 @@ class MessagingHttpHook(BaseHook):
 def _mask(secret: str) -> None:
     if not secret:
         return
-    try:
-        from airflow.sdk.log import mask_secret
-    except ImportError:  # pragma: no cover - task SDK without the log module
-        return
+    from airflow_provider_messaging.compat import mask_secret
+
     mask_secret(secret)
 
 

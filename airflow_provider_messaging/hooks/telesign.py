@@ -82,10 +82,10 @@ class TelesignHook(MessagingHttpHook):
         raise VendorAPIError(
             vendor=self.vendor,
             http_status=response.status_code,
-            code=answer.status.code,
+            code=self.scrub_value(answer.status.code),
             description=self.scrub(answer.status.description),
-            field_errors=_errors(answer.errors),
-            reference_id=answer.reference_id,
+            field_errors=self.scrub_fields(_errors(answer.errors)),
+            reference_id=self.scrub(answer.reference_id),
         )
 
     def parse_error(self, payload: dict[str, Any]) -> ErrorInfo:

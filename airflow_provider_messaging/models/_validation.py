@@ -482,15 +482,28 @@ def parse_vendor_timestamp(value: str) -> datetime:
         tzinfo = timezone(offset if tz[0] == "+" else -offset)
     year, month, day = (int(p) for p in match["date"].split("-"))
     stamp = datetime(year, month, day, int(match["h"]), int(match["m"]), int(match["s"] or 0), int(frac), tzinfo=tzinfo)
-    return stamp.astimezone(timezone.utc)
+    try:
+        return stamp.astimezone(timezone.utc)
+    except OverflowError:  # 9999-12-31T23:59:59-23:00, 0001-01-01 00:00:00+05:00: no such UTC time
+        raise TimestampOutOfRange(f"timestamp out of range in UTC: {value!r}") from None
+
+
+class TimestampOutOfRange(ValueError):
+    """A well-formed timestamp whose UTC time a ``datetime`` cannot hold (year 0 or 10000)."""
 
 
 def try_parse_timestamp(value: str | None) -> datetime | None:
-    """Lenient variant for callbacks: ``None`` when missing or unparseable."""
+    """Lenient variant for callbacks: ``None`` when missing or unparseable.
+
+    A well-formed time outside the representable range still raises :class:`TimestampOutOfRange`:
+    the receiver refuses such a callback (400) instead of storing a time it cannot hold.
+    """
     if not value:
         return None
     try:
         return parse_vendor_timestamp(value)
+    except TimestampOutOfRange:
+        raise
     except ValueError:
         return None
 

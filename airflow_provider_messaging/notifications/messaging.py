@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
-from airflow.sdk import BaseNotifier
-
 from airflow_provider_messaging import config
+from airflow_provider_messaging.compat import BaseNotifier
 from airflow_provider_messaging.hooks.aerialink import AerialinkHook
 from airflow_provider_messaging.hooks.telesign import TelesignHook
 from airflow_provider_messaging.models._validation import validate

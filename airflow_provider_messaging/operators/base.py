@@ -17,11 +17,10 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from pydantic import BaseModel
 
 from airflow_provider_messaging import config
+from airflow_provider_messaging.compat import AirflowException, AirflowFailException, BaseOperator
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.models.status import normalize_recipient
 from airflow_provider_messaging.operators.campaign import (
@@ -48,8 +47,7 @@ from airflow_provider_messaging.sending import (
 )
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
-
+    from airflow_provider_messaging.compat import Context
     from airflow_provider_messaging.store import MessageStore
 
 SKIPPED_OPT_OUT = "SKIPPED_OPT_OUT"
@@ -225,7 +223,7 @@ class MessagingSendOperator(BaseOperator):
         return self.execute(context)
 
     def _defer_until(self, moment: datetime, reason: str) -> None:
-        from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+        from airflow_provider_messaging.compat import DateTimeTrigger
 
         self.log.info("%s: deferring until %s (no worker slot held)", reason, moment.isoformat())
         self.defer(trigger=DateTimeTrigger(moment=moment), method_name="execute_complete")

@@ -35,11 +35,10 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
 from pydantic import BaseModel
 
 from airflow_provider_messaging import config
+from airflow_provider_messaging.compat import AirflowFailException, BaseOperator
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.operators.base import MessagingSendOperator
 from airflow_provider_messaging.sending import (
@@ -52,8 +51,7 @@ from airflow_provider_messaging.sending import (
 )
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
-
+    from airflow_provider_messaging.compat import Context
     from airflow_provider_messaging.store import MessageStore
 
 #: failure kinds that move on to the next vendor

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,9 +21,9 @@ from starlette.concurrency import run_in_threadpool
 from airflow_provider_messaging import config
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.receiver import parsing, report_routes
-from airflow_provider_messaging.receiver.auth import CallbackAuth
+from airflow_provider_messaging.receiver.auth import CallbackAuth, CredentialsPending
 from airflow_provider_messaging.receiver.batching import CommitBatcher
-from airflow_provider_messaging.receiver.views import create_ui_router
+from airflow_provider_messaging.receiver.views import Authenticator, airflow_user, create_ui_router
 from airflow_provider_messaging.store import DeliveryRecord, MessageStore, StoreError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ def _decode_json_object(raw: bytes) -> tuple[dict[str, Any], str]:
         data = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise _Reject(400, f"body is not valid UTF-8 JSON: {type(exc).__name__}") from exc
+    except ValueError as exc:  # an integer longer than Python's int/str limit (4,300 digits)
+        raise _Reject(400, "body has a number too long to read") from exc
     if not isinstance(data, dict):
         raise _Reject(400, "body must be a JSON object")
     if "\\ud" in text.lower():
@@ -79,47 +82,74 @@ def create_app(
     store: MessageStore | Callable[[], MessageStore] | None = None,
     auth: CallbackAuth | None = None,
     max_body_bytes: int | None = None,
+    authenticate: Authenticator | None = None,
 ) -> FastAPI:
-    """Build the receiver app. Defaults read ``[messaging]`` settings lazily, at the first request."""
-    app = FastAPI(title="airflow-provider-messaging callback receiver", version="1")
+    """Build the receiver app. Defaults read ``[messaging]`` settings lazily, at the first request.
+
+    ``authenticate`` checks readers of the Messages view and the report (default: Airflow's JWT).
+    No API docs are served (``/docs``, ``/redoc``, ``/openapi.json``): inside Airflow the plugin's
+    routes are not behind Airflow's login, and vendors need no docs.
+    """
+    app = FastAPI(
+        title="airflow-provider-messaging callback receiver",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     state: dict[str, Any] = {}
+    # built once, in worker threads (see ``ready``): the lock keeps two first requests from building two
+    init_lock = threading.RLock()
 
     def get_store() -> MessageStore:
         if isinstance(store, MessageStore):
             return store
-        if "store" not in state:
-            state["store"] = store() if callable(store) else config.get_store()
-        return state["store"]  # type: ignore[no-any-return]
+        with init_lock:
+            if "store" not in state:
+                state["store"] = store() if callable(store) else config.get_store()
+            return state["store"]  # type: ignore[no-any-return]
 
     def get_batcher() -> CommitBatcher:
-        if "batcher" not in state:
-            state["batcher"] = CommitBatcher(get_store())
-        return state["batcher"]  # type: ignore[no-any-return]
+        with init_lock:
+            if "batcher" not in state:
+                state["batcher"] = CommitBatcher(get_store())
+            return state["batcher"]  # type: ignore[no-any-return]
 
     def get_auth() -> CallbackAuth:
-        if "auth" not in state:
-            state["auth"] = auth or CallbackAuth.from_config()
-        return state["auth"]  # type: ignore[no-any-return]
+        with init_lock:
+            if "auth" not in state:
+                state["auth"] = auth or CallbackAuth.from_config()
+            return state["auth"]  # type: ignore[no-any-return]
 
     def limit() -> int:
         # read once: looking the option up in Airflow's configuration costs more than the whole callback
+        with init_lock:
+            if "limit" not in state:
+                state["limit"] = max_body_bytes or int(config.get_option("max_callback_bytes") or 65536)
+            return state["limit"]  # type: ignore[no-any-return]
+
+    async def ready() -> tuple[CallbackAuth, int]:
+        # the first request reads the settings (and may open the store) in a thread: configuration
+        # options can come from a secrets backend, and nothing may block the event loop
         if "limit" not in state:
-            state["limit"] = max_body_bytes or int(config.get_option("max_callback_bytes") or 65536)
-        return state["limit"]  # type: ignore[no-any-return]
+            await run_in_threadpool(lambda: (get_auth(), limit()))
+        return state["auth"], state["limit"]
 
     async def handle(request: Request, vendor: str, kind: str) -> JSONResponse:
         try:
             content_type = request.headers.get("content-type", "").lower()
             if content_type.startswith(_FORM_TYPES):
                 raise _Reject(415, "callbacks must be JSON")
-            raw = await _read_body(request, limit())
-            if not get_auth().accepts(vendor, raw, request.headers, request.query_params.get("token")):
+            callback_auth, max_bytes = await ready()
+            raw = await _read_body(request, max_bytes)
+            if not await callback_auth.accepts_async(vendor, raw, request.headers, request.query_params.get("token")):
                 raise _Reject(401, "callback not authenticated")
             data, text = _decode_json_object(raw)
             if kind == "status":
                 update = parsing.telesign_delivery(data) if vendor == "telesign" else parsing.aerialink_delivery(data)
                 record = DeliveryRecord(vendor, update.message_id, tuple(update.events), text)
-                status = await asyncio.wrap_future(get_batcher().submit(record))  # answered after the commit
+                batcher = state["batcher"] if "batcher" in state else await run_in_threadpool(get_batcher)
+                status = await asyncio.wrap_future(batcher.submit(record))  # answered after the commit
                 result: dict[str, Any] = {
                     "message_id": update.message_id,
                     "state": status.state.value if status else None,
@@ -130,6 +160,9 @@ def create_app(
             return JSONResponse({"status": "ok", **result})
         except _Reject as rejected:
             return _error(rejected.status, rejected.reason)
+        except CredentialsPending:
+            log.warning("Telesign credentials still being looked up: %s callback answered 503", vendor)
+            return _error(503, "credentials not available yet, retry later", **{"Retry-After": "5"})
         except PayloadValidationError as invalid:
             return _error(400, str(invalid))
         except StoreUnavailableError:
@@ -152,20 +185,22 @@ def create_app(
 
     for vendor in ("telesign", "aerialink"):
         for kind in ("status", "inbound"):
-            methods = ["GET", "POST"] if vendor == "telesign" else ["POST"]
-            app.add_api_route(
-                f"/{vendor}/{kind}",
-                make_route(vendor, kind),
-                methods=methods,
-                name=f"{vendor}_{kind}",
-                summary=f"{vendor.title()} {'delivery status' if kind == 'status' else 'inbound message'} callback",
-            )
+            # one route per method: each operation needs its own id (Airflow's API server warns on duplicates)
+            for method in ("GET", "POST") if vendor == "telesign" else ("POST",):
+                app.add_api_route(
+                    f"/{vendor}/{kind}",
+                    make_route(vendor, kind),
+                    methods=[method],
+                    name=f"{vendor}_{kind}",
+                    operation_id=f"messaging_{vendor}_{kind}_{method.lower()}",
+                    summary=f"{vendor.title()} {'delivery status' if kind == 'status' else 'inbound message'} callback",
+                )
 
-    app.include_router(create_ui_router(get_store))  # the Messages view (/ui), with its own Airflow-JWT auth
+    check = authenticate or airflow_user
+    app.include_router(create_ui_router(get_store, check))  # the Messages view (/ui), Airflow-JWT auth
+    app.include_router(report_routes.report_router(get_store, check))  # GET /report, the same auth
 
-    app.include_router(report_routes.report_router(get_store, get_auth))  # GET /report (shared secret)
-
-    @app.get("/health")
+    @app.get("/health", operation_id="messaging_health")
     async def health() -> JSONResponse:
         try:
             await run_in_threadpool(lambda: get_store().count("opt_outs"))

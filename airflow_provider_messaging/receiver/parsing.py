@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from airflow_provider_messaging.exceptions import FieldError, PayloadValidationError
 from airflow_provider_messaging.models import aerialink, telesign
-from airflow_provider_messaging.models._validation import validate
+from airflow_provider_messaging.models._validation import TimestampOutOfRange, validate
 from airflow_provider_messaging.models.consent import inbound_action
 from airflow_provider_messaging.models.status import ChannelEvent, aerialink_state, telesign_state
 from airflow_provider_messaging.store import NewInbound
@@ -75,6 +78,26 @@ def _storable_inbound(inbound: NewInbound, model: str) -> NewInbound:
     )
 
 
+_T = TypeVar("_T")
+
+
+def _times_in_range(model: str, field: str) -> Callable[[Callable[[object], _T]], Callable[[object], _T]]:
+    """A well-formed time that no UTC datetime can hold is bad input (400), not a store error (503)."""
+
+    def decorate(parse: Callable[[object], _T]) -> Callable[[object], _T]:
+        @functools.wraps(parse)
+        def wrapper(data: object) -> _T:
+            try:
+                return parse(data)
+            except TimestampOutOfRange as exc:
+                raise PayloadValidationError(model, [FieldError(field, str(exc))]) from None
+
+        return wrapper
+
+    return decorate
+
+
+@_times_in_range("DeliveryCallback", "updated_on")
 def telesign_delivery(data: object) -> DeliveryUpdate:
     callback = validate(telesign.DeliveryCallback, data)
     events = [
@@ -89,6 +112,8 @@ def telesign_delivery(data: object) -> DeliveryUpdate:
         for channel, status in callback.channel_attempts()
     ]
     top = callback.status
+    # read every time the callback carries, used or not: one a datetime cannot hold is refused (400)
+    _ = (top.updated_at, callback.submitted_at)
     last = (top.last_channel or "").lower()
     if last and last not in {e.channel for e in events}:
         # a callback without channel_status still reports the last channel tried at the top level
@@ -98,6 +123,7 @@ def telesign_delivery(data: object) -> DeliveryUpdate:
     return _storable_update(DeliveryUpdate(callback.reference_id, events), "DeliveryCallback", "reference_id")
 
 
+@_times_in_range("InboundMessage", "status.updated_on")
 def telesign_inbound(data: object) -> NewInbound:
     message = validate(telesign.InboundMessage, data)
     action, keyword = inbound_action("telesign", message.action, message.keyword, message.text)
@@ -116,6 +142,7 @@ def telesign_inbound(data: object) -> NewInbound:
     return _storable_inbound(inbound, "InboundMessage")
 
 
+@_times_in_range("DeliveryCallback", "timestamp")
 def aerialink_delivery(data: object) -> DeliveryUpdate:
     callback = validate(aerialink.DeliveryCallback, data)
     event = ChannelEvent(
@@ -136,6 +163,7 @@ def aerialink_channel(channel: str | None, failover: bool | None) -> str:
     return "sms" if failover else "rcs"
 
 
+@_times_in_range("InboundMessage", "timestamp")
 def aerialink_inbound(data: object) -> NewInbound:
     message = validate(aerialink.InboundMessage, data)
     channel = "sms" if (message.message_type or "").upper().startswith("SMS") else "rcs"

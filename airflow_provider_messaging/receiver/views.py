@@ -71,7 +71,7 @@ def _token_from(request: Request) -> str | None:
 
 def _auth_manager() -> Any:
     """The API server's auth manager; initialized here when the receiver runs alone."""
-    from airflow.api_fastapi.app import get_auth_manager, init_auth_manager
+    from airflow_provider_messaging.compat import get_auth_manager, init_auth_manager
 
     try:
         return get_auth_manager()
@@ -85,8 +85,7 @@ async def airflow_user(request: Request, write: bool) -> Any:
     if not token:
         raise HTTPException(401, "Not authenticated: log in to Airflow", headers={"WWW-Authenticate": "Bearer"})
     try:
-        from airflow.api_fastapi.auth.managers.models.resource_details import AccessView
-        from airflow.api_fastapi.core_api.security import resolve_user_from_token
+        from airflow_provider_messaging.compat import AccessView, resolve_user_from_token
 
         manager = _auth_manager()
         user = await resolve_user_from_token(token)  # signature, expiry, revocation: Airflow's own check
@@ -103,19 +102,35 @@ async def airflow_user(request: Request, write: bool) -> Any:
     return user
 
 
-def _parse_time(value: str | None, *, end: bool = False) -> datetime | None:
-    """An ISO date (``2026-01-31``: the whole day) or datetime; naive values are UTC."""
+def _parse_time(value: str | None, name: str, *, end: bool = False) -> datetime | None:
+    """An ISO date (``2026-01-31``: the whole day) or datetime, in UTC; naive values are UTC.
+
+    The end of the last representable day (``until=9999-12-31``) is no bound at all; any other time
+    that a datetime cannot hold in UTC (``0001-01-01T00:00:00+23:00``) is a 400 naming ``name``.
+    """
     if not value:
         return None
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)
+            if end and day == date.max:
+                return None
             moment = datetime.combine(day + timedelta(days=1) if end else day, time(), tzinfo=timezone.utc)
         else:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise HTTPException(400, f"not an ISO date or datetime: {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        raise HTTPException(400, f"{name}: not an ISO date or datetime: {value!r}") from None
+    try:
+        return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    except OverflowError:
+        raise HTTPException(400, f"{name}: out of range in UTC: {value!r}") from None
+
+
+def _text(value: str | None, name: str) -> str | None:
+    """A free-text filter; PostgreSQL refuses NUL characters in text (that was a 503), so they are a 400."""
+    if value and "\x00" in value:
+        raise HTTPException(400, f"{name}: must not contain a NUL character")
+    return value or None
 
 
 def _vendor(value: str | None) -> str | None:
@@ -219,18 +234,20 @@ def create_ui_router(get_store: Callable[[], MessageStore], authenticate: Authen
         filters: dict[str, Any] = {
             "vendor": _vendor(vendor),
             "state": state or None,
-            "dag_id": dag_id or None,
-            "since": _parse_time(since),
-            "until": _parse_time(until, end=True),
+            "dag_id": _text(dag_id, "dag_id"),
+            "since": _parse_time(since, "since"),
+            "until": _parse_time(until, "until", end=True),
             "limit": limit,
         }
         statuses = await in_thread(lambda: get_store().list_messages(**filters))
         return {"messages": [s.to_dict() for s in statuses], "states": list(DeliveryState.__members__)}
 
-    @router.get("/api/messages/{message_id}")
+    # ``:path``: an id may be an idempotency key (``dag/task/run/map``); its ``%2F`` reaches us as ``/``
+    @router.get("/api/messages/{message_id:path}")
     async def message_detail(user: Reader, message_id: str, vendor: str | None = None) -> dict[str, Any]:
         chosen = _vendor(vendor)
-        detail = await in_thread(lambda: _message_detail(get_store(), message_id, chosen))
+        ident = _text(message_id, "message_id") or ""
+        detail = await in_thread(lambda: _message_detail(get_store(), ident, chosen))
         if detail is None:
             raise HTTPException(404, "unknown message")
         return detail  # type: ignore[no-any-return]
@@ -243,7 +260,8 @@ def create_ui_router(get_store: Callable[[], MessageStore], authenticate: Authen
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> dict[str, Any]:
         chosen = _vendor(vendor)
-        rows = await in_thread(lambda: _latest_inbound(get_store(), chosen, sender or None, limit))
+        wanted = _text(sender, "sender")
+        rows = await in_thread(lambda: _latest_inbound(get_store(), chosen, wanted, limit))
         return {"inbound": rows}
 
     @router.get("/api/optouts")
@@ -254,7 +272,8 @@ def create_ui_router(get_store: Callable[[], MessageStore], authenticate: Authen
     @router.delete("/api/optouts/{vendor}/{recipient}")
     async def remove_optout(user: Writer, vendor: str, recipient: str) -> JSONResponse:
         chosen = _vendor(vendor) or ""
-        removed = await in_thread(lambda: get_store().remove_opt_out(chosen, recipient, source="ui"))
+        number = _text(recipient, "recipient") or ""
+        removed = await in_thread(lambda: get_store().remove_opt_out(chosen, number, source="ui"))
         if not removed:
             raise HTTPException(404, "not on the opt-out list")
         name = getattr(user, "get_name", None)

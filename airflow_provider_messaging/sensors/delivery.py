@@ -7,16 +7,21 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
-from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
-
 from airflow_provider_messaging import config
+from airflow_provider_messaging.compat import (
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    BaseSensorOperator,
+    PokeReturnValue,
+    conf,
+)
 from airflow_provider_messaging.models.status import DeliveryCriteria, MessageStatus
 from airflow_provider_messaging.sensors._ids import campaign_ids_from, message_ids_from
 from airflow_provider_messaging.triggers.delivery import MessageDeliveryTrigger
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_messaging.compat import Context
 
 
 class MessageDeliverySensor(BaseSensorOperator):

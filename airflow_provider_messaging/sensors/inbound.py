@@ -7,15 +7,20 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
-from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
-
 from airflow_provider_messaging import config
+from airflow_provider_messaging.compat import (
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    BaseSensorOperator,
+    PokeReturnValue,
+    conf,
+)
 from airflow_provider_messaging.sensors._ids import message_ids_from
 from airflow_provider_messaging.triggers.inbound import InboundMessageTrigger, find_reply
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_messaging.compat import Context
 
 
 class InboundMessageSensor(BaseSensorOperator):

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from airflow_provider_messaging.exceptions import SchemaOutdatedError, StoreError, StoreUnavailableError
 from airflow_provider_messaging.models.status import (
     RANK,
     ChannelAttempt,
@@ -45,18 +46,6 @@ from airflow_provider_messaging.store.schema import (
     opt_outs,
     watcher_cursors,
 )
-
-
-class StoreError(Exception):
-    """Base class for store errors."""
-
-
-class StoreUnavailableError(StoreError):
-    """The database cannot be reached or is not writable; callers answer 503 / retry later."""
-
-
-class SchemaOutdatedError(StoreError):
-    """The schema is older than this package: run ``airflow-messaging db upgrade``."""
 
 
 class SendStatus:

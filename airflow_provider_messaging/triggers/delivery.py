@@ -16,9 +16,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
-
 from airflow_provider_messaging import config
+from airflow_provider_messaging.compat import BaseTrigger, TriggerEvent
 from airflow_provider_messaging.models.status import DeliveryCriteria, MessageStatus, Verdict
 from airflow_provider_messaging.store import CampaignCounts, MessageStore
 
@@ -145,7 +144,7 @@ class MessageDeliveryTrigger(BaseTrigger):
     :param criteria: :class:`DeliveryCriteria` fields (success_states, fail_on_fallback, match, min_delivered_ratio).
     :param poll_interval: seconds between batched store reads.
     :param timeout_at: epoch seconds; the trigger enforces it itself (``dag.test()`` ignores defer timeouts).
-    :param store_url: store to read (default: ``[messaging] store_url``).
+    :param store_url: store to read (default: ``[messaging] store_url``, read on the triggerer).
     :param campaign_ids: wait on campaigns (their handles) instead: one aggregate read per poll.
     """
 
@@ -164,7 +163,9 @@ class MessageDeliveryTrigger(BaseTrigger):
         self.criteria = dict(criteria or {})
         self.poll_interval = float(poll_interval)
         self.timeout_at = timeout_at
-        self.store_url = store_url or config.get_store_url()
+        # None: resolved on the triggerer from its own configuration, so no database URL (a secret) travels
+        # in the trigger's serialized kwargs.
+        self.store_url = store_url
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -181,7 +182,7 @@ class MessageDeliveryTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         criteria = DeliveryCriteria.from_dict(self.criteria)
-        poller = DeliveryPoller.for_loop(self.store_url, self.poll_interval)
+        poller = DeliveryPoller.for_loop(self.store_url or config.get_store_url(), self.poll_interval)
         waiter = poller.register(self.message_ids, criteria, self.campaign_ids)
         try:
             remaining = None if self.timeout_at is None else max(0.0, self.timeout_at - time.time())

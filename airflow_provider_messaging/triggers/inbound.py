@@ -9,9 +9,8 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
-
 from airflow_provider_messaging import config
+from airflow_provider_messaging.compat import BaseTrigger, TriggerEvent
 from airflow_provider_messaging.store import InboundRecord, MessageStore
 
 
@@ -64,7 +63,7 @@ class InboundMessageTrigger(BaseTrigger):
         self.text_pattern = text_pattern
         self.poll_interval = float(poll_interval)
         self.timeout_at = timeout_at
-        self.store_url = store_url or config.get_store_url()
+        self.store_url = store_url  # None: resolved on the triggerer (no database URL in the kwargs)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (

@@ -40,9 +40,8 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from airflow.triggers.base import BaseEventTrigger, TriggerEvent
-
 from airflow_provider_messaging import config
+from airflow_provider_messaging.compat import BaseEventTrigger, TriggerEvent
 from airflow_provider_messaging.models.status import normalize_recipient
 from airflow_provider_messaging.store import InboundRecord
 

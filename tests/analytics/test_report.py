@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -129,20 +130,44 @@ def test_cli_table_json_and_chart(filled: MessageStore, tmp_path, capsys) -> Non
     assert b"<svg" in svg.read_bytes()[:500]
 
 
-def test_receiver_report_route_needs_the_shared_secret(filled: MessageStore) -> None:
+@pytest.fixture(scope="module")
+def viewer_token(airflow_db: Path) -> str:
+    """A token of Airflow's own auth manager (SimpleAuthManager), role viewer."""
+    from airflow.api_fastapi.app import init_auth_manager
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+
+    return str(init_auth_manager().generate_jwt(SimpleAuthManagerUser(username="viewer-user", role="viewer")))
+
+
+def test_receiver_report_route_needs_an_airflow_login(filled: MessageStore, viewer_token: str) -> None:
+    """Behind Airflow's login like the Messages view; the vendors' callback secret opens nothing."""
     app = create_app(store=filled, auth=CallbackAuth(token="s3cret", username="ops", password="pw", disabled=True))
     client = TestClient(app)
     window = {"since": SINCE.isoformat(), "until": UNTIL.isoformat()}
     assert client.get("/report", params=window).status_code == 401  # callback_auth_disabled does not open it
-    assert client.get("/report", params={**window, "token": "wrong"}).status_code == 401
-    ok = client.get("/report", params={**window, "token": "s3cret"})
+    assert client.get("/report", params={**window, "token": "s3cret"}).status_code == 401
+    assert client.get("/report", params=window, auth=("ops", "pw")).status_code == 401
+    assert client.get("/report", params=window, headers={"Authorization": "Bearer s3cret"}).status_code == 403
+    login = {"Authorization": f"Bearer {viewer_token}"}
+    ok = client.get("/report", params=window, headers=login)
     assert ok.status_code == 200 and (ok.json()["sent"], ok.json()["delivered"]) == (7, 5)
-    assert client.get("/report", params=window, auth=("ops", "pw")).json()["fallback"] == 1
-    bearer = client.get("/report", params=window, headers={"Authorization": "Bearer s3cret"})
-    assert bearer.status_code == 200
-    png = client.get("/report", params={**window, "chart": "png"}, auth=("ops", "pw"))
+    assert client.get("/report", params=window, cookies={"_token": viewer_token}).json()["fallback"] == 1
+    png = client.get("/report", params={**window, "chart": "png"}, cookies={"_token": viewer_token})
     assert png.headers["content-type"] == "image/png" and png.content[:4] == b"\x89PNG"
-    assert client.get("/report", params={"since": "yesterday", "token": "s3cret"}).status_code == 400
+    svg = client.get("/report", params={**window, "chart": "svg"}, headers=login)
+    assert svg.headers["content-type"] == "image/svg+xml" and b"<svg" in svg.content[:500]
+
+    # bad windows are 400 naming the parameter, never a 500 (issue 15.5)
+    for params, name in (
+        ({"since": "yesterday"}, "since"),
+        ({"since": "99999999999d"}, "since"),
+        ({"until": "0001-01-01T00:00:00+23:00"}, "until"),
+        ({"until": "9999-12-31T23:59:59-23:00"}, "until"),
+        ({"until": "0001-01-01T00:00:00Z"}, "since"),  # the default 7d window before year 1
+    ):
+        response = client.get("/report", params=params, headers=login)
+        assert response.status_code == 400, (params, response.text)
+        assert name in response.json()["reason"], (params, response.text)
 
 
 def test_relative_times() -> None:

@@ -19,6 +19,7 @@ from airflow_provider_messaging.exceptions import (
     PayloadValidationError,
     RateLimitError,
     SendOutcomeUnknownError,
+    StoreError,
     VendorAPIError,
     VendorServerError,
     VendorUnavailableError,
@@ -80,6 +81,7 @@ def test_reservation_rules(rows: list[dict[str, Any]], resend_unknown: bool, sen
         (VendorAPIError("aerialink", 400), Outcome.REJECTED, FailureKind.REJECTED),
         (PayloadValidationError("RcsText", []), Outcome.REJECTED, FailureKind.REJECTED),
         (RuntimeError("a bug after the request left?"), Outcome.UNKNOWN, None),
+        (StoreError("store down mid-call"), Outcome.UNKNOWN, None),  # a MessagingError, but nothing says unsent
     ],
 )
 def test_one_classification_of_send_errors(error: Exception, outcome: Outcome, kind: FailureKind | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -104,11 +105,84 @@ def test_a_signature_is_bound_to_its_body(sqlite_receiver: Receiver) -> None:
     _rejected(sqlite_receiver, "/telesign/status", json.dumps(json.loads(DELIVERY)).encode(), headers)
 
 
-def test_shared_token_and_basic_credentials(receiver: Receiver) -> None:
-    for path, body in (("/aerialink/status", AERIALINK), ("/telesign/status", DELIVERY)):
-        assert post(receiver, path, body, {}, params={"token": TOKEN}).status_code == 200
-        assert post(receiver, path, body, {"Authorization": basic(USERNAME, PASSWORD)}).status_code == 200
-    assert receiver.store.count("callbacks") == 4
+def test_shared_token_and_basic_credentials_open_aerialink_only(receiver: Receiver) -> None:
+    assert post(receiver, "/aerialink/status", AERIALINK, {}, params={"token": TOKEN}).status_code == 200
+    assert (
+        post(receiver, "/aerialink/status", AERIALINK, {"Authorization": basic(USERNAME, PASSWORD)}).status_code == 200
+    )
+    assert receiver.store.count("callbacks") == 2
+    # the shared secret travels in Aerialink's callbackURL: it must not forge a Telesign callback,
+    # least of all an inbound START that clears an opt-out
+    receiver.store.add_opt_out("telesign", "11234567890")
+    start = body_of(load("telesign_inbound_rcs_stop")).replace(b'"STOP"', b'"START"').replace(b'"stop"', b'"start"')
+    for path, body in (("/telesign/status", DELIVERY), ("/telesign/inbound", start)):
+        _rejected(receiver, path, body, {}, params={"token": TOKEN})
+        _rejected(receiver, path, body, {"Authorization": basic(USERNAME, PASSWORD)})
+    assert receiver.store.is_opted_out("telesign", "11234567890")
+    # the genuine (signed) START does clear it: the refusal above was the credential, not the body
+    assert post(receiver, "/telesign/inbound", start, signed_headers(start)).status_code == 200
+    assert not receiver.store.is_opted_out("telesign", "11234567890")
+
+
+@pytest.mark.parametrize(
+    "served",
+    [CallbackAuth(token=TOKEN, username=USERNAME, password=PASSWORD, secret_vendors=("aerialink", "telesign"))],
+    indirect=True,
+    ids=["secret-for-telesign-too"],
+)
+def test_shared_secret_on_telesign_only_when_configured(served: Receiver) -> None:
+    assert post(served, "/telesign/status", DELIVERY, {}, params={"token": TOKEN}).status_code == 200
+    assert post(served, "/telesign/status", DELIVERY, {"Authorization": basic(USERNAME, PASSWORD)}).status_code == 200
+
+
+def test_secret_vendors_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AIRFLOW__MESSAGING__CALLBACK_SECRET_VENDORS", raising=False)
+    assert CallbackAuth.from_config().secret_vendors == ("aerialink",)
+    monkeypatch.setenv("AIRFLOW__MESSAGING__CALLBACK_SECRET_VENDORS", " Telesign, aerialink ")
+    assert CallbackAuth.from_config().secret_vendors == ("aerialink", "telesign")
+    monkeypatch.setenv("AIRFLOW__MESSAGING__CALLBACK_SECRET_VENDORS", "none")
+    assert CallbackAuth.from_config().secret_vendors == ()
+
+
+def _raw_post(url: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes) -> tuple[int, bytes]:
+    """POST with header bytes exactly as given (requests would re-encode a non-ASCII value)."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        head = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+        sock.sendall(
+            b"POST "
+            + path.encode()
+            + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            + f"Content-Length: {len(body)}\r\n".encode()
+            + head
+            + b"\r\n"
+            + body
+        )
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return int(answer.split(b" ", 2)[1]), answer
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["TSA ü:x".encode(), "TSA ü:x".encode("latin-1"), b"TSA \xff\xfe:\xc3\xa9", "Basic ü".encode()],
+    ids=["utf8-customer", "latin1-customer", "garbage-bytes", "basic-non-ascii"],
+)
+def test_non_ascii_credentials_get_401_without_a_traceback(
+    sqlite_receiver: Receiver, authorization: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    for path in ("/telesign/status", "/aerialink/status"):
+        status, answer = _raw_post(
+            sqlite_receiver.url,
+            path,
+            [(b"Authorization", authorization), (b"Content-Type", b"application/json")],
+            DELIVERY,
+        )
+        assert status == 401, answer
+        assert b"callback not authenticated" in answer
+    assert counts(sqlite_receiver.store)["callbacks"] == 0
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.levelname == "ERROR"]
 
 
 @pytest.mark.parametrize(

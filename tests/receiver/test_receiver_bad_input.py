@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -44,7 +45,53 @@ def _without(key: str) -> dict[str, Any]:
     return payload
 
 
+HUGE_INT = b"9" * 5000  # past Python's 4,300-digit int/str limit
+# well-formed times whose UTC time no datetime can hold (year 10000 / year 0)
+OUT_OF_RANGE_TIMES = ("9999-12-31T23:59:59-23:00", "0001-01-01 00:00:00+05:00")
+
+
+def _huge_status_code() -> bytes:
+    return json.dumps(delivery()).replace('"code": 3000', '"code": CODE', 1).encode().replace(b"CODE", HUGE_INT)
+
+
+def _telesign_channel_time(stamp: str) -> dict[str, Any]:
+    payload = delivery()
+    payload["channel_status"][1]["sms"]["updated_on"] = stamp
+    return payload
+
+
+def _telesign_top_time(stamp: str) -> dict[str, Any]:
+    payload = delivery()
+    del payload["channel_status"]
+    payload["status"]["updated_on"] = stamp
+    return payload
+
+
+def _telesign_inbound_time(stamp: str) -> dict[str, Any]:
+    payload = copy.deepcopy(load("telesign_inbound_rcs_stop"))
+    payload["status"]["updated_on"] = stamp
+    return payload
+
+
+def _out_of_range_cases() -> dict[str, tuple[str, dict[str, Any]]]:
+    cases: dict[str, tuple[str, dict[str, Any]]] = {}
+    for index, stamp in enumerate(OUT_OF_RANGE_TIMES):
+        cases[f"time-out-of-range-{index}-telesign-channel"] = ("/telesign/status", _telesign_channel_time(stamp))
+        cases[f"time-out-of-range-{index}-telesign-status"] = ("/telesign/status", _telesign_top_time(stamp))
+        cases[f"time-out-of-range-{index}-telesign-inbound"] = ("/telesign/inbound", _telesign_inbound_time(stamp))
+        cases[f"time-out-of-range-{index}-aerialink-status"] = (
+            "/aerialink/status",
+            {"messageGUID": "g-t", "status": "SUCCESS", "channel": "RCS", "timestamp": stamp},
+        )
+        cases[f"time-out-of-range-{index}-aerialink-inbound"] = (
+            "/aerialink/inbound",
+            {"messageGUID": "mo-t", "source": "15559876543", "messageText": "STOP", "timestamp": stamp},
+        )
+    return cases
+
+
 BAD_BODIES: dict[str, tuple[str, bytes | dict[str, Any] | list[Any]]] = {
+    **_out_of_range_cases(),
     "malformed-json": ("/telesign/status", b'{"reference_id": "35C8B5D509BC10689196FED2AD551B8A", '),
     "empty-body": ("/telesign/status", b""),
     "not-utf8": ("/telesign/status", b'{"reference_id": "\xff\xfe"}'),
@@ -76,6 +123,22 @@ def small_receiver(store: MessageStore) -> Iterator[Receiver]:
         yield Receiver(url, store, session)
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/telesign/status", _huge_status_code()),
+        ("/aerialink/status", b'{"messageGUID": "g", "status": "SUCCESS", "n": -' + HUGE_INT + b"}"),
+    ],
+    ids=["status-code", "any-field"],
+)
+def test_huge_integer_is_400_not_503(receiver: Receiver, path: str, body: bytes) -> None:
+    """5,000 digits exceed Python's int limit: bad input the vendor must not retry forever."""
+    before = counts(receiver.store)
+    response = receiver.send(path, body)
+    assert response.status_code == 400, response.text
+    assert counts(receiver.store) == before
+
+
 @pytest.mark.parametrize("case", sorted(BAD_BODIES))
 def test_bad_body_is_400_and_writes_nothing(small_receiver: Receiver, case: str) -> None:
     path, payload = BAD_BODIES[case]
@@ -91,6 +154,13 @@ def test_validation_reason_names_the_field(sqlite_receiver: Receiver) -> None:
     response = sqlite_receiver.send("/telesign/status", _without("reference_id"))
     assert response.status_code == 400
     assert "reference_id" in response.json()["reason"]
+    response = sqlite_receiver.send(
+        "/aerialink/status", _out_of_range_cases()["time-out-of-range-0-aerialink-status"][1]
+    )
+    assert response.status_code == 400
+    assert "timestamp" in response.json()["reason"] and "out of range" in response.json()["reason"]
+    response = sqlite_receiver.send("/telesign/status", _huge_status_code())
+    assert response.status_code == 400 and "number" in response.json()["reason"]
 
 
 def test_oversized_body_with_content_length_is_413(small_receiver: Receiver) -> None:

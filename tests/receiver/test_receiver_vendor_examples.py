@@ -225,8 +225,8 @@ def test_aerialink_stop_keyword_opts_out(receiver: Receiver) -> None:
     payload = {"messageGUID": "in-2", "source": "15559876543", "messageType": "RCS_TEXT", "messageText": "STOP"}
     response = receiver.send("/aerialink/inbound", payload)
     assert response.status_code == 200, response.text
-    if response.json()["action"] != "stop":
-        pytest.xfail("the Aerialink inbound model does not detect STOP keywords (no vendor keyword handling known)")
+    # Aerialink's docs name no keyword handling: the industry STOP keyword in the text is what opts out
+    assert response.json()["action"] == "stop"
     assert receiver.store.is_opted_out("aerialink", "15559876543")
 
 

@@ -28,7 +28,10 @@ TOKEN = "reliability-callback-token-7f3a9c"
 USERNAME = "vendor-reliability"
 PASSWORD = "reliability-basic-password-5e1d"
 TELESIGN_CONN_ID = "telesign_reliability"
-SECRETS = (API_KEY, TOKEN, PASSWORD, base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode())
+# signs Airflow tokens for the Messages view API (/ui/api) and /report, in the receiver and in the tests
+JWT_SECRET = "reliability-airflow-jwt-secret-4b8e2d7a9c1f6e30"
+AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+SECRETS = (API_KEY, TOKEN, PASSWORD, base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode(), JWT_SECRET)
 
 
 def free_port() -> int:
@@ -54,6 +57,8 @@ def receiver_environment(home: Path) -> dict[str, str]:
             "AIRFLOW__MESSAGING__CALLBACK_USERNAME": USERNAME,
             "AIRFLOW__MESSAGING__CALLBACK_PASSWORD": PASSWORD,
             "AIRFLOW__MESSAGING__TELESIGN_CONN_ID": TELESIGN_CONN_ID,
+            "AIRFLOW__API_AUTH__JWT_SECRET": JWT_SECRET,
+            "AIRFLOW__CORE__AUTH_MANAGER": AUTH_MANAGER,
             f"AIRFLOW_CONN_{TELESIGN_CONN_ID.upper()}": json.dumps(
                 {"conn_type": "telesign", "login": CUSTOMER_ID, "password": API_KEY}
             ),
@@ -66,8 +71,18 @@ def receiver_environment(home: Path) -> dict[str, str]:
 class ReceiverProcess:
     """``airflow-messaging --store-url URL receiver`` on a fixed 127.0.0.1 port, in its own process group."""
 
-    def __init__(self, store_url: str, workdir: Path, *, port: int | None = None) -> None:
+    def __init__(
+        self,
+        store_url: str,
+        workdir: Path,
+        *,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+    ) -> None:
         self.store_url = store_url
+        self.extra_env = dict(env or {})
+        self.extra_args = args
         self.workdir = workdir
         self.port = port or free_port()
         self.log_path = workdir / f"receiver-{self.port}.log"
@@ -98,11 +113,12 @@ class ReceiverProcess:
             str(self.port),
             "--log-level",
             "info",
+            *self.extra_args,
         ]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 command,
-                env=receiver_environment(self.home),
+                env={**receiver_environment(self.home), **self.extra_env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -175,3 +191,17 @@ def secrets_found(*texts: str, extra: tuple[str, ...] = ()) -> dict[str, int]:
         if count:
             found[f"secret#{index}"] = count
     return found
+
+
+def airflow_token(role: str = "admin") -> str:
+    """An Airflow JWT that the receiver process accepts (signed with its secret), issued in this process.
+
+    Signed directly: the auth manager of this process caches its signer with whatever secret it had first.
+    """
+    from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+    from airflow.api_fastapi.auth.tokens import JWTGenerator
+
+    claims = SimpleAuthManager().serialize_user(SimpleAuthManagerUser(username=f"fuzz-{role}", role=role))
+    generator = JWTGenerator(secret_key=JWT_SECRET, valid_for=3600, audience="apache-airflow", algorithm="HS512")
+    return str(generator.generate(claims))

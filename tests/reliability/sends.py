@@ -1,4 +1,4 @@
-"""No duplicate sends: the operator's real send path (``MessagingSendOperator._send_one``), retried.
+"""No duplicate sends: the operator's real send path (the operator's request through the send ledger), retried.
 
 A recording vendor server (``support.http_server.LocalHttpServer``) counts what reaches it. Four kinds of
 retry, each on its own keys: after a success; after an exception injected between the HTTP call and the
@@ -92,14 +92,18 @@ def make_operator(die_after_send: set[str] | None = None, raise_after_send: set[
 def send_once(op: Any, number: str, key: str) -> dict[str, Any]:
     """One try of the operator's send path for ``number``; what the task would report."""
     context: Any = {"ti": SimpleNamespace(dag_id="reliability", task_id="send", run_id="run-1", map_index=-1)}
+    from airflow_provider_messaging.sending import raise_for_airflow
+
     payload = op.build_payload(number)
     try:
-        record, failure = op._send_one(context, payload, number, key, None)
+        result = op.ledger().send(op.send_request(payload, key, context))
     except Exception as exc:  # the task would fail with it (and Airflow would retry)
         return {"key": key, "outcome": "raised", "error": f"{type(exc).__name__}: {exc}"}
-    if failure is None:
-        return {"key": key, "outcome": "sent", "message_id": record["message_id"]}
-    return {"key": key, "outcome": type(failure).__name__, "error": str(failure)}
+    try:
+        raise_for_airflow(result)
+    except Exception as failure:
+        return {"key": key, "outcome": type(failure).__name__, "error": str(failure), "ledger": result.outcome.value}
+    return {"key": key, "outcome": "sent", "message_id": result.message_id}
 
 
 def worker_main(spec_path: str) -> int:
@@ -226,8 +230,12 @@ def run_duplicate_sends(
                 if count != 1 or [e["outcome"] for e in entries] != ["sent", "sent"]:
                     verdict.known_not_sent_once.append(f"{key}: {count} requests, {entries}")
                 continue
-            # unknown outcome: reached the vendor once, then every later try refused loudly
-            loud = bool(entries) and entries[-1]["outcome"] == "AirflowFailException"
+            # unknown outcome: reached the vendor once, then every later try refused loudly - as an unknown
+            # outcome, or (a worker killed mid-send, retried within its lease) as a send still in flight
+            last = entries[-1] if entries else {}
+            loud = last.get("outcome") == "AirflowFailException" or (
+                last.get("outcome") == "AirflowException" and last.get("ledger") == "in_flight"
+            )
             recorded = row is not None and row.send_status in ("UNKNOWN", "RESERVED")
             if count == 1 and loud and recorded:
                 verdict.unknown_reported += 1

@@ -118,3 +118,94 @@ def test_many_triggers_share_one_query_per_poll(store: MessageStore) -> None:
     assert len(statements) < 60  # 200 triggers polled over ~2 s would have been ~4,000 queries
     event.remove(shared.read_engine, "before_cursor_execute", count)
     config.reset_stores()
+
+
+def test_trigger_kwargs_carry_no_database_url(monkeypatch) -> None:
+    """The store URL is a secret: triggers resolve it on the triggerer from its own configuration."""
+    import json
+
+    from airflow_provider_messaging.triggers.inbound import InboundMessageTrigger
+
+    monkeypatch.setenv("AIRFLOW__MESSAGING__STORE_URL", "postgresql://messaging:s3cret-pw@db.internal/messaging")
+    for trigger in (MessageDeliveryTrigger(["A"], campaign_ids=["c"]), InboundMessageTrigger(sender="15558675309")):
+        _, kwargs = trigger.serialize()
+        assert kwargs["store_url"] is None
+        assert "s3cret-pw" not in json.dumps(kwargs)
+
+
+def test_campaign_waits_with_one_aggregate_query_per_poll(store: MessageStore) -> None:
+    from airflow_provider_messaging.sending import SendLedger, SendRequest
+
+    for campaign in ("spring", "autumn"):
+        requests = [
+            SendRequest(
+                f"{campaign}/{i}",
+                "telesign",
+                f"155500000{i}",
+                ("sms",),
+                send=lambda c=campaign, i=i: f"{c}-{i}",
+                campaign_id=campaign,
+            )
+            for i in range(4)
+        ]
+        list(SendLedger(store, lease_seconds=900).send_many(requests))
+
+    async def scenario() -> list[dict]:
+        criteria = {"min_delivered_ratio": 0.75}
+        waits = [
+            asyncio.ensure_future(
+                _first_event(MessageDeliveryTrigger([], criteria, 0.05, store_url=store.url, campaign_ids=[c]))
+            )
+            for c in ("spring", "autumn")
+        ]
+        await asyncio.sleep(0.3)
+        assert not any(w.done() for w in waits)  # 0 of 4 delivered: both wait
+        for i in range(3):
+            _deliver(store, f"spring-{i}", "sms")
+        _deliver(store, "spring-3", "sms", DeliveryState.FAILED)
+        for i in range(4):
+            _deliver(store, f"autumn-{i}", "sms", DeliveryState.FAILED if i < 2 else DeliveryState.DELIVERED)
+        events = await asyncio.wait_for(asyncio.gather(*waits), 10)
+        return list(events)
+
+    spring, autumn = asyncio.run(scenario())
+    assert spring["status"] == "success" and spring["campaigns"] == [
+        {"campaign_id": "spring", "sent": 4, "by_state": {"DELIVERED": 3, "FAILED": 1}}
+    ]
+    assert autumn["status"] == "failed" and "2 of 4 campaign messages" in autumn["reason"]
+
+
+def test_one_aggregate_query_per_poll_for_many_campaigns(store: MessageStore) -> None:
+    from airflow_provider_messaging.models.status import DeliveryCriteria
+    from airflow_provider_messaging.sending import SendLedger, SendRequest
+
+    campaigns = [f"c{n}" for n in range(5)]
+    requests = [
+        SendRequest(
+            f"{c}/{i}", "telesign", f"15550000{n}{i}", ("sms",), send=lambda c=c, i=i: f"{c}-{i}", campaign_id=c
+        )
+        for n, c in enumerate(campaigns)
+        for i in range(50)
+    ]
+    list(SendLedger(store, lease_seconds=900).send_many(requests))
+
+    async def one_poll() -> int:
+        poller = DeliveryPoller(store.url, 60)
+        for campaign in campaigns:
+            poller.register([], DeliveryCriteria(), [campaign])
+        assert poller._task is not None
+        poller._task.cancel()  # poll by hand, once
+        reader = await poller.store()
+        statements = {"n": 0}
+
+        def count(_connection: object, _cursor: object, statement: str, *_: object) -> None:
+            statements["n"] += statement.lstrip().upper().startswith("SELECT")
+
+        event.listen(reader.read_engine, "before_cursor_execute", count)
+        try:
+            await poller.poll_once()
+        finally:
+            event.remove(reader.read_engine, "before_cursor_execute", count)
+        return statements["n"]
+
+    assert asyncio.run(one_poll()) == 1  # 5 campaigns x 50 messages: one query, not one per trigger or message

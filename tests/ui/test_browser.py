@@ -269,6 +269,28 @@ def test_messages_view(
     assert ui_store.is_opted_out("telesign", STOPPED)  # not before the confirmation
     entry.get_by_role("button", name=f"Confirm removal of telesign {STOPPED}").click()
     view.get_by_text(f"Removed {STOPPED}").wait_for()
-    assert view.locator("#optouts tbody tr", has_text=STOPPED).count() == 0
+    # the message shows before the list is reloaded: wait for the reload
+    wait_for(lambda: view.locator("#optouts tbody tr", has_text=STOPPED).count() == 0, 10, "the opt-out list")
     assert not ui_store.is_opted_out("telesign", STOPPED)
     shot(page, "12-optouts-after-remove")
+
+    # the delivery report (14.6): its tab shows the figures and the chart, behind the same login
+    view.get_by_role("tab", name="Report").click()
+    view.locator("#report-summary", has_text="Sent").wait_for()
+    assert "Delivered" in view.locator("#report-summary").inner_text()
+    chart = view.locator("#report-chart")
+    chart.wait_for(state="visible")
+    wait_for(lambda: bool(chart.evaluate("img => img.complete && img.naturalWidth > 0")), 30, "the report chart")
+    shot(page, "13-report")
+
+
+def test_report_and_docs_are_not_public_on_the_api_server(airflow_server: AirflowServer) -> None:
+    """14.6/14.7 on a real API server: the report needs an Airflow login, the receiver publishes no docs."""
+    base = f"{airflow_server.url}/messaging"
+    assert requests.get(f"{base}/report", timeout=30).status_code == 401
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        assert requests.get(base + path, timeout=30).status_code in (401, 404), path
+    token = airflow_server.token("viewer")
+    report = requests.get(f"{base}/report", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert report.status_code == 200 and "delivery_rate" in report.json()
+    assert "Duplicate Operation ID" not in airflow_server.log.read_text(errors="replace")

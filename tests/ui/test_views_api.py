@@ -6,9 +6,11 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jwt
 import pytest
+import requests
 from fastapi.testclient import TestClient
 
 from airflow_provider_messaging.models.status import ChannelEvent, DeliveryState
@@ -180,3 +182,44 @@ def test_page_is_static_and_callbacks_keep_their_own_auth(client: TestClient, to
     # an Airflow login is no callback credential, and a callback secret opens no view
     assert client.post("/telesign/status", json={}, headers=_bearer(tokens["admin"])).status_code == 401
     assert client.get(f"{API}/messages", params={"token": "callback-secret"}).status_code == 401
+
+
+def test_extreme_date_filters_are_400_naming_the_parameter(client: TestClient, tokens: dict[str, str]) -> None:
+    """Dates a datetime cannot hold in UTC were 500 (until) and 503 (since); the last day is simply no bound."""
+    auth = _bearer(tokens["viewer"])
+    for params, name in (
+        ({"since": "0001-01-01T00:00:00+23:00"}, "since"),
+        ({"until": "9999-12-31T23:59:59-23:00"}, "until"),
+        ({"until": "99999-12-31"}, "until"),
+        ({"since": "2026-02-30"}, "since"),
+        ({"dag_id": "dag\x00"}, "dag_id"),  # PostgreSQL refuses NUL in text: this was a 503 (found by the fuzz suite)
+    ):
+        response = client.get(f"{API}/messages", headers=auth, params=params)
+        assert response.status_code == 400, (params, response.text)
+        assert response.json()["detail"].startswith(f"{name}:"), response.text
+    assert client.get(f"{API}/inbound", headers=auth, params={"sender": "1555\x00"}).status_code == 400
+    assert client.get(f"{API}/messages/ts%001", headers=auth).status_code == 400
+    for params in ({"until": "9999-12-31"}, {"since": "0001-01-01"}, {"since": "0001-01-01T00:00:00Z"}):
+        response = client.get(f"{API}/messages", headers=auth, params=params)
+        assert response.status_code == 200, (params, response.text)
+        assert {m["message_id"] for m in response.json()["messages"]} == {"ts-1", "ts-2"}
+
+
+def test_a_never_sent_message_opens_by_its_idempotency_key(store: MessageStore, tokens: dict[str, str]) -> None:
+    """Its id is the key ``dag/task/run/map``: the browser sends ``%2F``, which must still reach the route."""
+    from support.uvicorn_server import serve_app
+
+    key = "notify_dag/send_sms/manual__2026-01-01T00:00:00+00:00/0"
+    store.reserve_send(idempotency_key=key, vendor="telesign", recipient="15550000009", channels=["sms"])
+    store.fail_send(key, "Telesign API error: HTTP 400, code 11000: Invalid phone number", outcome_unknown=False)
+    app = create_app(store=store, auth=CallbackAuth(token="callback-secret"))
+    with serve_app(app) as url, requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {tokens['viewer']}"
+        listed = session.get(f"{url}{API}/messages", timeout=30).json()["messages"]
+        assert [m["idempotency_key"] for m in listed] == [key] and not listed[0]["message_id"]
+        encoded = quote(key, safe="")  # what encodeURIComponent makes of it
+        assert "%2F" in encoded
+        detail = session.get(f"{url}{API}/messages/{encoded}", params={"vendor": "telesign"}, timeout=30)
+        assert detail.status_code == 200, detail.text
+        assert detail.json()["message"]["idempotency_key"] == key
+        assert session.get(f"{url}{API}/messages/{quote('no/such/key', safe='')}", timeout=30).status_code == 404

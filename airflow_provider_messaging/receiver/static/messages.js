@@ -192,8 +192,50 @@
     await loadOptOuts();
   }
 
+  // ---------------------------------------------------------------- report
+  // The report lives next to this page (/messaging/report) behind the same Airflow login: the
+  // figures come as JSON, the chart as an SVG image (an <img> runs no script inside the SVG).
+  function percent(rate) {
+    return rate === null || rate === undefined ? "-" : (100 * rate).toFixed(1) + " %";
+  }
+
+  async function loadReport() {
+    const since = new FormData($("#report-filters")).get("since") || "7d";
+    const span = "since=" + encodeURIComponent(since);
+    const response = await fetch("../report?" + span, { credentials: "same-origin" });
+    const body = await response.json().catch(() => null);
+    if (!response.ok) {
+      throw new Error((body && (body.reason || body.detail)) || "HTTP " + response.status);
+    }
+    const summary = $("#report-summary");
+    summary.replaceChildren();
+    const figures = [
+      ["Sent", body.sent],
+      ["Delivered", body.delivered + " (" + percent(body.delivery_rate) + ")"],
+      ["Failed", body.failed],
+      ["Pending", body.pending],
+      ["Delivered on a fallback channel", body.fallback + " (" + percent(body.fallback_rate) + ")"],
+      ["Replied", body.replied + " (" + percent(body.reply_rate) + ")"],
+      ["Opted out", body.opted_out + " (" + percent(body.opt_out_rate) + ")"],
+    ];
+    for (const [name, value] of figures) {
+      summary.appendChild(el("dt", name));
+      summary.appendChild(el("dd", value));
+    }
+    const chart = $("#report-chart");
+    chart.onload = () => {
+      chart.hidden = false;
+      $("#report-chart-missing").hidden = true;
+    };
+    chart.onerror = () => {
+      chart.hidden = true;
+      $("#report-chart-missing").hidden = false;
+    };
+    chart.src = "../report?chart=svg&" + span;
+  }
+
   // ---------------------------------------------------------------- wiring
-  const loaders = { messages: loadMessages, inbound: loadInbound, optouts: loadOptOuts };
+  const loaders = { messages: loadMessages, inbound: loadInbound, optouts: loadOptOuts, report: loadReport };
 
   function run(promise) {
     promise.then(() => showError(""), (error) => showError(error.message));
@@ -217,6 +259,10 @@
       run(loadMessages());
     });
     $("#filters").addEventListener("reset", () => setTimeout(() => run(loadMessages()), 0));
+    $("#report-filters").addEventListener("submit", (event) => {
+      event.preventDefault();
+      run(loadReport());
+    });
     $("#inbound-filters").addEventListener("submit", (event) => {
       event.preventDefault();
       run(loadInbound());

@@ -1,8 +1,9 @@
-"""``airflow-messaging``: receiver, sandbox, demo, db upgrade, status, campaign, release, report, optouts."""
+"""``airflow-messaging``: receiver, sandbox, demo, db upgrade, status, campaign, release, report, preview, optouts."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -136,6 +137,10 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 def cmd_optouts(args: argparse.Namespace) -> int:
     store = _store(args)
+    if args.action in ("export", "import"):
+        from airflow_provider_messaging.cli_optouts import export_optouts, import_optouts
+
+        return (export_optouts if args.action == "export" else import_optouts)(store, args)
     if args.action == "add":
         added = store.add_opt_out(args.vendor, args.recipient)
         print(("added " if added else "already opted out: ") + args.recipient)
@@ -149,6 +154,48 @@ def cmd_optouts(args: argparse.Namespace) -> int:
             print(json.dumps(rows, indent=2))
         for row in [] if args.json else rows:
             print(f"{row['vendor']:10} {row['recipient']:20} {row['source']:8} {row['created_at']}")
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from airflow_provider_messaging.cli_preview import PreviewError, preview_task
+
+    try:
+        conf = json.loads(args.conf) if args.conf else {}
+        # Airflow's DAG parsing and task logs print to stdout: keep stdout for the result alone
+        with contextlib.redirect_stdout(sys.stderr):
+            result = preview_task(args.dag_id, args.task_id, conf=conf, dags_folder=args.subdir)
+    except (PreviewError, json.JSONDecodeError) as exc:
+        print(f"airflow-messaging: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the task's own refusal (invalid rendered input, bad policy): one message
+        from airflow_provider_messaging.compat import AirflowException
+
+        if not isinstance(exc, AirflowException):
+            raise
+        print(f"airflow-messaging: {args.dag_id}.{args.task_id}: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
+    for item in result if isinstance(result, list) else [result]:
+        decision = item["decision"]
+        when = {"send_now": "now", "wait": f"at {decision.get('until')}", "skip": "never"}[decision["decision"]]
+        print(
+            f"{item['vendor']} to {item['recipient']}: send {when}"
+            + (f" ({decision['reason']})" if "reason" in decision else "")
+        )
+        for step in item["steps"]:
+            print(
+                f"  {step['step']}. {step['channel']} {step['content']}: {step['text']!r}"
+                if step["text"]
+                else f"  {step['step']}. {step['channel']} {step['content']}"
+            )
+            if step["segments"]:
+                seg = step["segments"]
+                print(f"     {seg['segments']} SMS segment(s), {seg['encoding']}")
+            for line in step["buttons"] + step["media"] + step["warnings"]:
+                print(f"     {line}")
     return 0
 
 
@@ -259,11 +306,21 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--chart", metavar="PATH", help="also write a chart (.png or .svg; needs matplotlib)")
     report.set_defaults(func=cmd_report)
 
-    optouts = commands.add_parser("optouts", help="list, add or remove opted-out recipients")
-    optouts.add_argument("action", choices=["list", "add", "remove"], nargs="?", default="list")
-    optouts.add_argument("recipient", nargs="?")
+    preview = commands.add_parser("preview", help="what a send task would send, to whom and when (sends nothing)")
+    preview.add_argument("dag_id")
+    preview.add_argument("task_id")
+    preview.add_argument("--conf", help="run conf as JSON, for templates such as {{ dag_run.conf['phone'] }}")
+    preview.add_argument("--subdir", help="DAG file or folder (default: Airflow's dags_folder)")
+    preview.add_argument("--json", action="store_true")
+    preview.set_defaults(func=cmd_preview)
+
+    optouts = commands.add_parser("optouts", help="list, add, remove, export or import opted-out recipients")
+    optouts.add_argument("action", choices=["list", "add", "remove", "export", "import"], nargs="?", default="list")
+    optouts.add_argument("recipient", nargs="?", metavar="RECIPIENT|FILE", help="a recipient; for import a file")
     optouts.add_argument("--vendor", default=None)
     optouts.add_argument("--json", action="store_true")
+    optouts.add_argument("--format", choices=["csv", "json"], help="export/import format (default: by file name, csv)")
+    optouts.add_argument("--output", "-o", help="export to this file (default: stdout)")
     optouts.set_defaults(func=cmd_optouts)
     return parser
 

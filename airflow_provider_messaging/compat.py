@@ -31,6 +31,8 @@ _MOVED: dict[str, tuple[str, str]] = {
     "AirflowSensorTimeout": ("airflow.sdk.exceptions", "airflow.exceptions"),
     "TaskDeferred": ("airflow.sdk.exceptions", "airflow.exceptions"),
     "conf": ("airflow.sdk", "airflow.configuration"),
+    # moved in 3.2 (apache/airflow#55139, #56109); `airflow-messaging preview` parses a DAG file
+    "DagBag": ("airflow.dag_processing.dagbag", "airflow.models.dagbag"),
 }
 
 # Names at the same place in every supported minor.
@@ -50,6 +52,8 @@ _STABLE: dict[str, str] = {
     "TriggerEvent": "airflow.triggers.base",
     "BaseEventTrigger": "airflow.triggers.base",
     "AirflowPlugin": "airflow.plugins_manager",
+    # a send whose recipient's window is closed defers on it (standard provider, shipped with Airflow 3)
+    "DateTimeTrigger": "airflow.providers.standard.triggers.temporal",
     "Connection": "airflow.models.connection",
     # the API server's auth manager, used by the Messages view to check Airflow's JWT
     "get_auth_manager": "airflow.api_fastapi.app",
@@ -62,8 +66,10 @@ if TYPE_CHECKING:  # what type checkers see: the newest layout (the one the main
     from airflow.api_fastapi.app import get_auth_manager, init_auth_manager
     from airflow.api_fastapi.auth.managers.models.resource_details import AccessView
     from airflow.api_fastapi.core_api.security import resolve_user_from_token
+    from airflow.dag_processing.dagbag import DagBag
     from airflow.models.connection import Connection
     from airflow.plugins_manager import AirflowPlugin
+    from airflow.providers.standard.triggers.temporal import DateTimeTrigger
     from airflow.sdk import (
         DAG,
         Asset,
@@ -104,6 +110,8 @@ __all__ = [
     "BaseTrigger",
     "Connection",
     "Context",
+    "DagBag",
+    "DateTimeTrigger",
     "PokeReturnValue",
     "TaskDeferred",
     "TriggerEvent",

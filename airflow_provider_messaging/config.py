@@ -26,6 +26,7 @@ _DEFAULTS = {
     "max_callback_bytes": "65536",
     "poll_interval": "2",
     "send_lease_seconds": "900",
+    "sending_policy": "",
 }
 
 

@@ -34,6 +34,13 @@ _COMMON_CONN_FIELDS: dict[str, Any] = {
         "description": "Client-side cap used by bulk sends (default: no cap).",
         "schema": {"type": ["number", "null"], "minimum": 0},
     },
+    "sending_policy": {
+        "label": "Sending policy (JSON)",
+        "description": "Default local-time windows and frequency caps of sends through this connection, "
+        'e.g. {"windows": {"MKT": "08:00-21:00"}, "caps": [{"limit": 3, "period": "1d"}]} '
+        "(README: Sending policies). An operator's policy= overrides it.",
+        "schema": {"type": ["string", "null"]},
+    },
 }
 
 
@@ -172,6 +179,11 @@ def get_provider_info() -> dict[str, Any]:
                         "Seconds a reserved send counts as in flight: no other try sends its key meanwhile; "
                         "after it the key counts as an unknown outcome. Longer than a hook's retry budget.",
                         "900",
+                    ),
+                    "sending_policy": _config_option(
+                        "Default sending policy of every send, as JSON: local-time windows per message type "
+                        "and frequency caps (README: Sending policies). Connection extras and policy= override it.",
+                        "",
                     ),
                 },
             }

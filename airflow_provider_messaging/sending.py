@@ -3,7 +3,9 @@
 Every send of this package - an operator, bulk mode, failover, a notifier - goes through
 :class:`SendLedger`, which:
 
-1. skips recipients who opted out (unless told not to);
+1. skips recipients who opted out (unless told not to), and applies the sending policy
+   (:mod:`airflow_provider_messaging.policies`): a closed local-time window answers "wait until", a
+   reached frequency cap "skip" - nothing is reserved for either;
 2. **reserves** the key in the store. The database decides, atomically, whatever the key's state:
    exactly one of several racing callers (a zombie task and its retry, two runs sharing an explicit
    key, several bulk workers) wins; the others get the earlier record or a clear refusal;
@@ -22,8 +24,13 @@ rejected        the vendor refused it: nothing sent, a retry cannot help   fail,
 transient       nothing sent (down, rate-limited): a retry is safe          retry
 unknown         may have reached the customer: never re-sent blindly        fail, no retry
 in_flight       another try holds the key's lease (it may be sending now)   retry later
-skipped         the recipient opted out                                     skipped
+skipped         opted out, frequency cap reached, or no window (skip_code)  skipped
+waiting         the recipient's window is closed; send at ``send_at``       the operator defers
 ==============  ==========================================================  ====================
+
+Frequency caps are counted twice: once before reserving (cheap, unlocked: enough to skip or wait) and
+again inside the reservation's transaction under a lock on the recipient (:class:`~.store.CapGate`), so
+racing workers sending to one recipient count each other and a cap of N lets exactly N through.
 
 A RESERVED key is *leased* (``[messaging] send_lease_seconds``, default 900 s: longer than a hook's
 whole retry budget). Within the lease no one sends it again, even with ``resend_unknown=True``; after
@@ -38,9 +45,10 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from enum import Enum
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Protocol
@@ -55,7 +63,8 @@ from airflow_provider_messaging.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from airflow_provider_messaging.store import MessageStore, Reservation
+    from airflow_provider_messaging.policies import CapScope, Decision, SendingPolicy
+    from airflow_provider_messaging.store import CapGate, MessageStore, Reservation
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +79,7 @@ class Outcome(str, Enum):
     UNKNOWN = "unknown"
     IN_FLIGHT = "in_flight"
     SKIPPED = "skipped"
+    WAITING = "waiting"
     DUPLICATE = "duplicate"  # the same key came twice in one bulk send: sent once
 
     @property
@@ -79,7 +89,7 @@ class Outcome(str, Enum):
     @property
     def failed(self) -> bool:
         """Not sent, and not on purpose (an opt-out or a repeated recipient is no failure)."""
-        return not self.sent and self not in (Outcome.SKIPPED, Outcome.DUPLICATE)
+        return not self.sent and self not in (Outcome.SKIPPED, Outcome.DUPLICATE, Outcome.WAITING)
 
 
 class FailureKind(str, Enum):
@@ -157,6 +167,7 @@ class SendRequest:
     send: Callable[[], str]
     origin: Origin = field(default_factory=Origin)
     campaign_id: str | None = None
+    message_type: str | None = None  # ARN/MKT/OTP or the operator's category: what a policy decides by
 
 
 @dataclass
@@ -174,11 +185,19 @@ class SendResult:
     kind: FailureKind | None = None
     exception: BaseException | None = field(default=None, repr=False)
     attempts: list[dict[str, Any]] = field(default_factory=list)
+    skip_code: str | None = None  # opted_out, frequency_cap, window_unreachable
+    send_at: datetime | None = None  # WAITING: when the recipient's window opens
 
     def record(self) -> dict[str, Any]:
-        status = (
-            self.state if self.outcome.sent else ("SKIPPED_OPT_OUT" if self.outcome is Outcome.SKIPPED else "FAILED")
-        )
+        if self.outcome.sent:
+            status = self.state
+        elif self.outcome is Outcome.SKIPPED:
+            status = f"SKIPPED_{(self.skip_code or 'opt_out').upper()}".replace("OPTED_OUT", "OPT_OUT")
+        elif self.outcome is Outcome.WAITING:
+            status = "WAITING"
+        else:
+            status = "FAILED"
+        extra = {"send_at": self.send_at.isoformat()} if self.send_at is not None else {}
         return {
             "vendor": self.vendor,
             "message_id": self.message_id,
@@ -188,6 +207,7 @@ class SendResult:
             "outcome": self.outcome.value,
             "channels": list(self.channels),
             "error": self.error,
+            **extra,
         }
 
 
@@ -217,6 +237,8 @@ class SendLedger:
     :param respect_opt_out: skip recipients on the vendor's opt-out list.
     :param resend_unknown: allow a send after an unknown outcome (may duplicate; never within a lease).
     :param lease_seconds: how long a reservation counts as in flight; default ``[messaging] send_lease_seconds``.
+    :param policy: the sending policy (windows, caps); ``None`` or an empty policy sends at once.
+    :param clock: the time source of policy decisions (tests inject one); default the UTC wall clock.
     """
 
     def __init__(
@@ -227,6 +249,8 @@ class SendLedger:
         resend_unknown: bool = False,
         lease_seconds: float | None = None,
         logger: Any = None,
+        policy: SendingPolicy | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         from airflow_provider_messaging.config import send_lease_seconds
 
@@ -235,12 +259,88 @@ class SendLedger:
         self.resend_unknown = resend_unknown
         self.lease_seconds = send_lease_seconds() if lease_seconds is None else lease_seconds
         self.log = logger or log
+        self.policy = policy if policy is not None and not policy.is_empty else None
+        self._caps_only = self.policy.model_copy(update={"windows": {}, "max_wait": None}) if self.policy else None
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+
+    # ---- the sending policy (applied before reserving)
+    def admission(
+        self, request: SendRequest, *, now: datetime | None = None, counts: Mapping[CapScope, int] | None = None
+    ) -> tuple[Decision, CapGate | None]:
+        """The policy's decision for ``request`` now (caps counted without locks, unless ``counts`` are
+        given), and the gate that re-checks the caps inside the reservation. Reserves nothing: a dry run
+        uses it as is."""
+        from airflow_provider_messaging.policies import RecipientHistory, SendNow, Skip, cap_scopes, decide
+        from airflow_provider_messaging.store import CapGate
+
+        policy = self.policy
+        if policy is None:
+            return SendNow(), None
+        now = now or self.clock()
+        kind = request.message_type or ""
+        scopes = cap_scopes(policy, message_type=kind, vendor=request.vendor, now=now)
+        if counts is None:
+            counts = self.store.count_recent_sends(request.recipient, scopes, exclude_key=request.key) if scopes else {}
+
+        def decide_with(found: Any) -> Decision:
+            history = RecipientHistory(counts=found)
+            return decide(
+                policy, recipient=request.recipient, message_type=kind, now=now, vendor=request.vendor, history=history
+            )
+
+        caps_only = self._caps_only
+        assert caps_only is not None
+
+        def admit(found: Any) -> str | None:
+            # runs inside the reservation's transaction: caps only (the window was checked above)
+            history = RecipientHistory(counts=found)
+            verdict = decide(
+                caps_only,
+                recipient=request.recipient,
+                message_type=kind,
+                now=now,
+                vendor=request.vendor,
+                history=history,
+            )
+            return verdict.reason if isinstance(verdict, Skip) and verdict.code == "frequency_cap" else None
+
+        return decide_with(counts), (CapGate(tuple(scopes), admit) if scopes else None)
+
+    def _held(self, request: SendRequest, decision: Decision, *, key: str | None = None) -> SendResult:
+        """The result of a send the policy holds back (a skip, or a wait for the recipient's window)."""
+        from airflow_provider_messaging.policies import Skip, WaitUntil
+
+        if isinstance(decision, WaitUntil):
+            result = self._result(request, Outcome.WAITING, error=decision.reason)
+            result.send_at = decision.at
+        else:
+            assert isinstance(decision, Skip)
+            result = self._result(request, Outcome.SKIPPED, error=decision.reason)
+            result.skip_code = decision.code
+        if key is not None:
+            result.key = key
+        self.log.info("Not sending %s to %s now: %s", request.key, request.recipient, decision.reason)
+        return result
+
+    def _capped(self, request: SendRequest, reservation: Reservation, *, key: str | None = None) -> SendResult:
+        result = self._result(request, Outcome.SKIPPED, error=reservation.error)
+        result.skip_code = "frequency_cap"
+        if key is not None:
+            result.key = key
+        self.log.info("Not sending %s to %s: %s", request.key, request.recipient, reservation.error)
+        return result
 
     # ---- one message
     def send(self, request: SendRequest, *, limiter: Limiter | None = None) -> SendResult:
         """Send one message under its key (or return what an earlier try did)."""
+        from airflow_provider_messaging.policies import SendNow
+        from airflow_provider_messaging.store import ReservationReason
+
         if self.respect_opt_out and self.store.is_opted_out(request.vendor, request.recipient):
             return self._skipped(request)
+        decision, gate = self.admission(request)
+        if not isinstance(decision, SendNow):
+            return self._held(request, decision)
         reservation = self.store.reserve_send(
             idempotency_key=request.key,
             vendor=request.vendor,
@@ -252,7 +352,11 @@ class SendLedger:
             map_index=request.origin.map_index,
             resend_unknown=self.resend_unknown,
             lease_seconds=self.lease_seconds,
+            message_type=request.message_type,
+            gate=gate,
         )
+        if reservation.reason == ReservationReason.CAPPED:
+            return self._capped(request, reservation)
         if not reservation.send:
             return self._not_reserved(request, reservation)
         result = self._call(request, limiter)
@@ -275,8 +379,30 @@ class SendLedger:
             if not isinstance(error, Exception):
                 raise  # interrupted (SIGTERM, KeyboardInterrupt): recorded as unknown, then let it end the task
             text = _FAILURE_TEXT[classified.outcome].format(vendor=request.vendor, error=describe(error))
+            if classified.outcome is Outcome.REJECTED:
+                self._opt_out_on_refusal(request, error)
             return self._result(request, classified.outcome, error=text, kind=classified.kind, exc=error)
         return self._result(request, Outcome.ACCEPTED, message_id=str(message_id))
+
+    def _opt_out_on_refusal(self, request: SendRequest, error: BaseException) -> None:
+        """A vendor refusal that says the recipient opted out puts them on the opt-out list (with the error)."""
+        from airflow_provider_messaging.exceptions import VendorAPIError
+        from airflow_provider_messaging.models.consent import is_opt_out_error
+
+        if not isinstance(error, VendorAPIError) or not is_opt_out_error(request.vendor, error.code, error.description):
+            return
+        try:
+            self.store.add_opt_out(
+                request.vendor,
+                request.recipient,
+                source="vendor_error",
+                detail=f"code {error.code}: {error.description}" if error.code is not None else error.description,
+            )
+            self.log.warning(
+                "%s says %s opted out (%s): added to the opt-out list", request.vendor, request.recipient, error.code
+            )
+        except Exception:
+            self.log.exception("Could not add %s to the opt-out list after the vendor's refusal", request.recipient)
 
     def _complete(self, completions: Sequence[tuple[str, str]]) -> dict[str, str]:
         """Record vendor ids. The messages were sent: a store hiccup must not lose that, so retry briefly;
@@ -331,7 +457,8 @@ class SendLedger:
         that bounds what a crash leaves leased (2.5 chunks, perhaps sent), which a retry reports as in
         flight / unknown instead of guessing.
         """
-        from airflow_provider_messaging.store import SendIntent
+        from airflow_provider_messaging.policies import SendNow
+        from airflow_provider_messaging.store import ReservationReason, SendIntent
 
         chunk_size = chunk_size or min(200, max(16, 2 * concurrency))
         # Sent but not yet recorded is what a crash leaves leased: flush completions every half chunk.
@@ -347,15 +474,23 @@ class SendLedger:
                     send_now: list[SendRequest] = []
                     opted_out = self._opted_out(chunk)
                     intents = []
+                    gates: list[CapGate | None] = []
                     keys: set[str] = set()
+                    now, chunk_counts = self._chunk_counts(chunk)
                     for request in chunk:
                         if (request.vendor, request.recipient) in opted_out:
                             yield self._skipped(request)
-                        elif request.key in keys:
+                            continue
+                        if request.key in keys:
                             yield self._result(request, Outcome.DUPLICATE, error="listed twice; sent once")
-                        else:
-                            keys.add(request.key)
-                            intents.append(request)
+                            continue
+                        decision, gate = self.admission(request, now=now, counts=chunk_counts.get(request.key))
+                        if not isinstance(decision, SendNow):
+                            yield self._held(request, decision)  # each recipient waits for its own window
+                            continue
+                        keys.add(request.key)
+                        intents.append(request)
+                        gates.append(gate)
                     reservations = self.store.reserve_many(
                         [
                             SendIntent(
@@ -368,8 +503,10 @@ class SendLedger:
                                 r.origin.run_id,
                                 r.origin.map_index,
                                 r.campaign_id,
+                                message_type=r.message_type,
+                                gate=gate,
                             )
-                            for r in intents
+                            for r, gate in zip(intents, gates, strict=True)
                         ],
                         resend_unknown=self.resend_unknown,
                         lease_seconds=self.lease_seconds,
@@ -377,6 +514,8 @@ class SendLedger:
                     for request, reservation in zip(intents, reservations, strict=True):
                         if reservation.send:
                             send_now.append(request)
+                        elif reservation.reason == ReservationReason.CAPPED:
+                            yield self._capped(request, reservation)
                         else:
                             yield self._not_reserved(request, reservation)
                     for request in send_now:
@@ -404,6 +543,23 @@ class SendLedger:
                     yield from self._flush(buffer)
                     buffer = []
             yield from self._flush(buffer)
+
+    def _chunk_counts(self, chunk: Sequence[SendRequest]) -> tuple[datetime, dict[str, Mapping[CapScope, int]]]:
+        """The caps' counts of a whole chunk in one read (per request key); the clock they were read at."""
+        from airflow_provider_messaging.policies import cap_scopes
+
+        now = self.clock()
+        if self.policy is None or not self.policy.caps:
+            return now, {}
+        scopes = {
+            r.key: cap_scopes(self.policy, message_type=r.message_type or "", vendor=r.vendor, now=now) for r in chunk
+        }
+        by_recipient: dict[str, list[CapScope]] = {}
+        for request in chunk:
+            by_recipient.setdefault(request.recipient, []).extend(scopes[request.key])
+        wanted = {recipient: list(dict.fromkeys(group)) for recipient, group in by_recipient.items() if group}
+        counts = self.store.count_recent_sends_many(wanted, exclude_keys={r.key for r in chunk}) if wanted else {}
+        return now, {r.key: {s: counts[r.recipient][s] for s in scopes[r.key]} for r in chunk if scopes[r.key]}
 
     def _flush(self, finished: list[tuple[SendRequest, SendResult]]) -> Iterator[SendResult]:
         accepted = [(r.key, res.message_id) for r, res in finished if res.outcome is Outcome.ACCEPTED]
@@ -433,11 +589,18 @@ class SendLedger:
         any vendor. The next step is tried only when a vendor definitely did not take the message and
         its failure kind is in ``failover_on``.
         """
+        from airflow_provider_messaging.policies import SendNow
+        from airflow_provider_messaging.store import ReservationReason
+
         failover_on = set(failover_on)
         if self.respect_opt_out:
             for step in steps:
                 if self.store.is_opted_out(step.vendor, step.recipient):
                     return self._skipped(step, key=logical_key)
+        # one logical message: the policy decides once (caps across vendors count it once)
+        decision, gate = self.admission(steps[0]) if steps else (SendNow(), None)
+        if not isinstance(decision, SendNow):
+            return self._held(steps[0], decision, key=logical_key)
         transient = False
         failed: list[SendResult] = []
         previous: tuple[str, str, bool] | None = None
@@ -457,8 +620,12 @@ class SendLedger:
                 lease_seconds=self.lease_seconds,
                 logical_key=logical_key,
                 attempt=index,
+                message_type=step.message_type,
+                gate=gate if index == 0 else None,  # one logical message counts once, at its first step
                 after_failure=previous,
             )
+            if reservation.reason == ReservationReason.CAPPED:
+                return self._with_history(self._capped(step, reservation, key=logical_key), logical_key)
             if not reservation.send:
                 return self._with_history(self._not_reserved(step, reservation), logical_key)
             result = self._call(step, None, record_failure=False)
@@ -526,6 +693,7 @@ class SendLedger:
         result = self._result(
             request, Outcome.SKIPPED, error=f"{request.recipient} opted out of {request.vendor} messages (STOP)"
         )
+        result.skip_code = "opted_out"
         if key is not None:
             result.key = key
         return result
@@ -573,7 +741,7 @@ def raise_for_airflow(result: SendResult) -> None:
     if outcome.sent or outcome is Outcome.DUPLICATE:
         return
     cause = result.exception
-    if outcome is Outcome.SKIPPED:
+    if outcome in (Outcome.SKIPPED, Outcome.WAITING):  # a deferring operator handles WAITING before this
         raise AirflowSkipException(f"{result.error}; not sent")
     if outcome in (Outcome.TRANSIENT, Outcome.IN_FLIGHT):
         raise AirflowException(result.error) from cause

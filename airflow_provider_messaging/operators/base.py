@@ -11,7 +11,9 @@ import ast
 import dataclasses
 import re
 from abc import abstractmethod
+from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -32,6 +34,7 @@ from airflow_provider_messaging.operators.campaign import (
     read_rows,
 )
 from airflow_provider_messaging.operators.rate_limit import RateLimiter
+from airflow_provider_messaging.policies.model import SendingPolicy
 from airflow_provider_messaging.sending import (
     Origin,
     Outcome,
@@ -69,6 +72,15 @@ class MessagingSendOperator(BaseOperator):
         record per recipient; see :mod:`airflow_provider_messaging.operators.campaign`.
     :param chunk: campaign mode: ``{"index": i, "of": n}`` from :func:`campaign_chunks`, to split one
         campaign over mapped tasks.
+    :param policy: sending policy (README: Sending policies): local-time windows per message type and
+        frequency caps, as a :class:`~airflow_provider_messaging.policies.SendingPolicy` or a dict
+        (templated). It overrides the connection extra ``sending_policy`` and ``[messaging] sending_policy``.
+        A send whose window is closed defers (no worker slot held) and sends when it opens; a capped
+        recipient is skipped with the reason in the record.
+    :param message_category: the type the policy decides by (templated); default Telesign's
+        ``message_type`` (ARN/MKT/OTP), none for Aerialink (the policy's ``"*"`` rules apply).
+    :param dry_run: render, validate, apply opt-outs and the policy, compute SMS segments and return
+        what would be sent to whom and when: nothing is sent and nothing is reserved.
     """
 
     vendor: ClassVar[str] = ""
@@ -77,6 +89,8 @@ class MessagingSendOperator(BaseOperator):
         "recipients",
         "recipients_file",
         "campaign_id",
+        "policy",
+        "message_category",
     )
     ui_color = "#e8f4fd"
 
@@ -92,12 +106,21 @@ class MessagingSendOperator(BaseOperator):
         recipients_file: str | None = None,
         campaign_id: str | None = None,
         chunk: dict[str, int] | None = None,
+        policy: SendingPolicy | dict[str, Any] | None = None,
+        message_category: str | None = None,
+        dry_run: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.recipients_file = recipients_file
         self.campaign_id = campaign_id
         self.chunk = chunk
+        # kept as plain data: operator arguments are serialized with the DAG
+        self.policy = policy.to_dict() if isinstance(policy, SendingPolicy) else policy
+        self.message_category = message_category
+        # not ``self.dry_run``: BaseOperator.dry_run() is a method (render templates, log them)
+        self.dry_run_only = dry_run
+        self._resolved_policy: SendingPolicy | None = None
         self.idempotency_key = idempotency_key
         self.respect_opt_out = respect_opt_out
         self.resend_unknown = resend_unknown
@@ -124,6 +147,29 @@ class MessagingSendOperator(BaseOperator):
     def rate_limit(self) -> float | None:
         return None
 
+    def message_category_of(self, payload: BaseModel) -> str | None:
+        """The message type / category the sending policy decides ``payload`` by."""
+        return self.message_category
+
+    def resolve_policy(self) -> SendingPolicy | None:
+        """``policy`` over the connection extra over ``[messaging]``; None when it never delays or skips."""
+        from airflow_provider_messaging.policies import resolve_policy
+
+        extras: dict[str, Any] = {}
+        hook = getattr(self, "hook", None)
+        if hook is not None:
+            try:
+                extras = dict(hook.settings.extras)
+            except Exception as exc:  # a dry run may preview without a usable connection
+                if not self.dry_run_only:
+                    raise
+                self.log.warning("Connection extras not read (%s): policy from policy= and [messaging] only", exc)
+        try:
+            policy = resolve_policy(self.policy, extras=extras)
+        except PayloadValidationError as invalid:
+            raise AirflowFailException(str(invalid)) from invalid
+        return None if policy.is_empty else policy
+
     # ---- the shared flow
     @cached_property
     def store(self) -> MessageStore:
@@ -131,7 +177,11 @@ class MessagingSendOperator(BaseOperator):
 
     def ledger(self) -> SendLedger:
         return SendLedger(
-            self.store, respect_opt_out=self.respect_opt_out, resend_unknown=self.resend_unknown, logger=self.log
+            self.store,
+            respect_opt_out=self.respect_opt_out,
+            resend_unknown=self.resend_unknown,
+            logger=self.log,
+            policy=self._resolved_policy,
         )
 
     def _base_key(self, context: Context) -> str:
@@ -146,9 +196,13 @@ class MessagingSendOperator(BaseOperator):
             channels=tuple(self.cascade_of(payload)),
             send=lambda: self.send_payload(payload),
             origin=Origin.of(context["ti"]),
+            message_type=self.message_category_of(payload),
         )
 
     def execute(self, context: Context) -> Any:
+        self._resolved_policy = self.resolve_policy()
+        if self.dry_run_only:
+            return self._execute_dry_run(context)
         if self.recipients_file or self.campaign_id or self.chunk:
             return self._execute_campaign(context)
         if self.recipients is not None:
@@ -159,8 +213,77 @@ class MessagingSendOperator(BaseOperator):
             raise AirflowFailException(str(invalid)) from invalid
         result = self.ledger().send(self.send_request(payload, self._base_key(context), context))
         self._log_result(result)
+        if result.outcome is Outcome.WAITING and result.send_at is not None:
+            self._defer_until(result.send_at, result.error or "the recipient's window is closed")
         raise_for_airflow(result)
         return result.record()
+
+    def execute_complete(self, context: Context, event: Any = None) -> Any:
+        """Resumed when the recipient's window opened: decide again (fresh caps) and send."""
+        return self.execute(context)
+
+    def _defer_until(self, moment: datetime, reason: str) -> None:
+        from airflow_provider_messaging.compat import DateTimeTrigger
+
+        self.log.info("%s: deferring until %s (no worker slot held)", reason, moment.isoformat())
+        self.defer(trigger=DateTimeTrigger(moment=moment), method_name="execute_complete")
+
+    def dry_run_result(self, context: Context) -> Any:
+        """The dry run of this task with the given (rendered) context: see ``dry_run``."""
+        self._resolved_policy = self.resolve_policy()
+        return self._execute_dry_run(context)
+
+    #: a campaign's dry run previews this many recipients (the file may hold millions)
+    DRY_RUN_CAMPAIGN_ROWS = 20
+
+    def _campaign_preview_payloads(self) -> list[BaseModel]:
+        from itertools import islice
+
+        source: Any = self.recipients_file or self.recipients
+        if source is None:
+            raise AirflowFailException("campaign mode needs recipients_file or recipients")
+        if isinstance(source, str) and not self.recipients_file:
+            source = self._recipient_list()
+        try:
+            rows = list(islice((r for r in read_rows(source) if in_chunk(r, self.chunk)), self.DRY_RUN_CAMPAIGN_ROWS))
+            return [self._personalized(row) for row in rows]
+        except (CampaignInputError, PayloadValidationError) as invalid:
+            raise AirflowFailException(str(invalid)) from invalid
+
+    def _execute_dry_run(self, context: Context) -> Any:
+        """What would be sent to whom and when; sends nothing and reserves nothing."""
+        from airflow_provider_messaging.models.preview import preview
+        from airflow_provider_messaging.policies import Skip
+
+        campaign = bool(self.recipients_file or self.campaign_id or self.chunk)
+        bulk = campaign or self.recipients is not None
+        if campaign:
+            payloads = self._campaign_preview_payloads()
+        elif bulk:
+            payloads = self._bulk_payloads()
+        else:
+            try:
+                payloads = [self.build_payload()]
+            except PayloadValidationError as invalid:
+                raise AirflowFailException(str(invalid)) from invalid
+        base = self._base_key(context)
+        ledger = self.ledger()
+        out: list[dict[str, Any]] = []
+        for payload in payloads:
+            recipient = self.recipient_of(payload)
+            request = self.send_request(payload, bulk_key(base, recipient) if bulk else base, context)
+            if self.respect_opt_out and self.store.is_opted_out(self.vendor, recipient):
+                decision: Any = Skip("opted_out", f"{recipient} opted out of {self.vendor} messages")
+            else:
+                decision, _ = ledger.admission(request)
+            view = preview(payload)  # type: ignore[arg-type]
+            for line in view.lines():
+                self.log.info("[dry run] %s", line)
+            self.log.info("[dry run]   decision: %s", getattr(decision, "reason", "send now"))
+            out.append(
+                {"dry_run": True, "idempotency_key": request.key, "decision": decision.to_dict(), **view.to_dict()}
+            )
+        return out if bulk else out[0]
 
     def _log_result(self, result: SendResult) -> None:
         if result.outcome is Outcome.ACCEPTED:
@@ -228,15 +351,25 @@ class MessagingSendOperator(BaseOperator):
             key=lambda r: order.get(r.recipient, len(order)),
         )
         records = [r.record() for r in results]
+        waiting = [r for r in results if r.outcome is Outcome.WAITING]
         failed = [r for r in results if r.outcome.failed]
-        skipped = sum(r.outcome is Outcome.SKIPPED for r in results)
+        skipped = Counter(r.skip_code or "opted_out" for r in results if r.outcome is Outcome.SKIPPED)
         self.log.info(
-            "Bulk send: %d recipients, %d sent, %d skipped (opt-out), %d failed",
+            "Bulk send: %d recipients, %d sent, %d skipped (%s), %d waiting for their window, %d failed",
             len(records),
-            len(records) - len(failed) - skipped,
-            skipped,
+            len(records) - len(failed) - sum(skipped.values()) - len(waiting),
+            sum(skipped.values()),
+            ", ".join(f"{n} {code}" for code, n in sorted(skipped.items())) or "none",
+            len(waiting),
             len(failed),
         )
+        if self._resolved_policy is not None:
+            context["ti"].xcom_push(key="waiting", value=len(waiting))  # the handle: how many wait
+        if waiting and not (failed and self.fail_on_any_failure):
+            # every recipient goes when its own window opens: sleep (deferred) until the next one does;
+            # on resume, recipients already sent return their records and are not sent again
+            first = min(r.send_at for r in waiting if r.send_at is not None)
+            self._defer_until(first, f"{len(waiting)} recipient(s) wait for their window")
         if failed and self.fail_on_any_failure:
             context["ti"].xcom_push(key="records", value=records)
             lines = "\n".join(f"  {r.recipient}: {r.error}" for r in failed)
@@ -293,8 +426,11 @@ class MessagingSendOperator(BaseOperator):
                 raise AirflowFailException(str(bad)) from bad
 
         self.log.info("Campaign %s: sending to %s recipients", campaign_id, f"{expected:,}" if expected else "streamed")
+        next_window: datetime | None = None
         for result in self.ledger().send_many(requests(), concurrency=self.max_concurrency, limiter=limiter):
             tally.add(result.outcome.value, result.recipient, result.error if result.outcome.failed else None)
+            if result.outcome is Outcome.WAITING and result.send_at is not None:
+                next_window = result.send_at if next_window is None else min(next_window, result.send_at)
         tally.report()
         handle = campaign_handle(tally, self.chunk)
         failed = {k: v for k, v in tally.counts.items() if k == "invalid" or Outcome(k).failed}
@@ -306,4 +442,8 @@ class MessagingSendOperator(BaseOperator):
                     message + "; a retry sends only those with no record (in-flight ones once their lease ends)"
                 )
             raise AirflowFailException(message)
+        if next_window is not None:
+            # the handle's counts say how many wait ("waiting"); each goes when its own window opens
+            context["ti"].xcom_push(key="campaign", value=handle)
+            self._defer_until(next_window, f"Campaign {campaign_id}: {tally.counts['waiting']} recipient(s) wait")
         return handle

@@ -135,6 +135,10 @@ class TelesignSendOperator(MessagingSendOperator):
     def cascade_of(self, payload: BaseModel) -> list[str]:
         return [entry.channel for entry in _omnichannel(payload).channels]
 
+    def message_category_of(self, payload: BaseModel) -> str | None:
+        assert isinstance(payload, OmnichannelRequest)
+        return self.message_category or payload.message_type
+
     def send_payload(self, payload: BaseModel) -> str:
         response = self.hook.send_omnichannel(_omnichannel(payload))
         assert response.reference_id

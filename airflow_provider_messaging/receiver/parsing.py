@@ -11,6 +11,7 @@ from typing import TypeVar
 from airflow_provider_messaging.exceptions import FieldError, PayloadValidationError
 from airflow_provider_messaging.models import aerialink, telesign
 from airflow_provider_messaging.models._validation import TimestampOutOfRange, validate
+from airflow_provider_messaging.models.consent import inbound_action
 from airflow_provider_messaging.models.status import ChannelEvent, aerialink_state, telesign_state
 from airflow_provider_messaging.store import NewInbound
 
@@ -125,14 +126,15 @@ def telesign_delivery(data: object) -> DeliveryUpdate:
 @_times_in_range("InboundMessage", "status.updated_on")
 def telesign_inbound(data: object) -> NewInbound:
     message = validate(telesign.InboundMessage, data)
+    action, keyword = inbound_action("telesign", message.action, message.keyword, message.text)
     inbound = NewInbound(
         channel=message.channel,
         sender=message.sender or "unknown",
         recipient=message.recipient,
         text=message.text,
         media=tuple(message.media_urls),
-        action=message.action,
-        keyword=message.keyword,
+        action=action,
+        keyword=keyword,
         postback=message.postback,
         reference_id=message.reference_id,
         received_at=message.received_at,
@@ -165,13 +167,14 @@ def aerialink_channel(channel: str | None, failover: bool | None) -> str:
 def aerialink_inbound(data: object) -> NewInbound:
     message = validate(aerialink.InboundMessage, data)
     channel = "sms" if (message.message_type or "").upper().startswith("SMS") else "rcs"
+    action, keyword = inbound_action("aerialink", message.action, message.keyword, message.text)
     inbound = NewInbound(
         channel=channel,
         sender=message.sender or "unknown",
         recipient=message.destination,
         text=message.text,
-        action=message.action,
-        keyword=message.keyword,
+        action=action,
+        keyword=keyword,
         postback=message.postback,
         reference_id=message.message_guid,
         received_at=message.received_at,

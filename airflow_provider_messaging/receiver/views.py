@@ -273,7 +273,7 @@ def create_ui_router(get_store: Callable[[], MessageStore], authenticate: Authen
     async def remove_optout(user: Writer, vendor: str, recipient: str) -> JSONResponse:
         chosen = _vendor(vendor) or ""
         number = _text(recipient, "recipient") or ""
-        removed = await in_thread(lambda: get_store().remove_opt_out(chosen, number))
+        removed = await in_thread(lambda: get_store().remove_opt_out(chosen, number, source="ui"))
         if not removed:
             raise HTTPException(404, "not on the opt-out list")
         name = getattr(user, "get_name", None)

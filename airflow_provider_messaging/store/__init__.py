@@ -3,6 +3,7 @@
 from airflow_provider_messaging.store.store import (
     DEFAULT_SEND_LEASE_SECONDS,
     CampaignCounts,
+    CapGate,
     DeliveryRecord,
     InboundRecord,
     MessageStore,
@@ -19,6 +20,7 @@ from airflow_provider_messaging.store.store import (
 __all__ = [
     "DEFAULT_SEND_LEASE_SECONDS",
     "CampaignCounts",
+    "CapGate",
     "DeliveryRecord",
     "InboundRecord",
     "MessageStore",

@@ -76,12 +76,15 @@ messages = Table(
     Column("attempt", Integer, nullable=True),
     # 0003: the messages of one bulk send / campaign (its handle names it; the sensor counts by it)
     Column("campaign_id", String(250), nullable=True),
+    # 0004: the message type / category a sending policy's frequency caps count by
+    Column("message_type", String(32), nullable=True),
     UniqueConstraint("idempotency_key", name="uq_messaging_messages_idempotency_key"),
     UniqueConstraint("vendor", "message_id", name="uq_messaging_messages_vendor_message_id"),
     Index("ix_messaging_messages_message_id", "message_id"),
     Index("ix_messaging_messages_created_at", "created_at"),
     Index("ix_messaging_messages_logical_key", "logical_key"),
     Index("ix_messaging_messages_campaign_id", "campaign_id"),
+    Index("ix_messaging_messages_recipient_created", "recipient", "created_at"),  # 0004: frequency caps
 )
 
 channel_attempts = Table(
@@ -157,4 +160,23 @@ watcher_cursors = Table(
     Column("events", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# 0004: every opt-out / opt-in, with when, how and what it referred to (the opt-out list is the current state)
+consent_events = Table(
+    "messaging_consent",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("vendor", String(20), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("action", String(16), nullable=False),  # opt_out | opt_in
+    Column("method", String(32), nullable=False),  # keyword | api | ui | cli | vendor_error | import
+    Column("keyword", String(64), nullable=True),
+    Column("consent_text", Text, nullable=True),
+    Column("campaign", String(250), nullable=True),
+    Column("detail", Text, nullable=True),
+    Column("inbound_id", Integer, nullable=True),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_messaging_consent_recipient", "vendor", "recipient", "id"),
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -33,11 +33,14 @@ from airflow_provider_messaging.models.status import (
     summarize,
     supersedes,
 )
+from airflow_provider_messaging.policies.decision import CapScope
 from airflow_provider_messaging.store import migrate
 from airflow_provider_messaging.store.engine import create_store_engine, is_sqlite, normalize_url
+from airflow_provider_messaging.store.optout_files import OptOutEntry
 from airflow_provider_messaging.store.schema import (
     callbacks,
     channel_attempts,
+    consent_events,
     inbound_messages,
     messages,
     opt_outs,
@@ -68,6 +71,7 @@ class ReservationReason:
     ACCEPTED = "accepted"  # the vendor already took this message: return its record
     IN_FLIGHT = "in_flight"  # another try holds the key's lease: do not send
     UNKNOWN = "unknown"  # an earlier try may have reached the customer: do not send
+    CAPPED = "capped"  # a frequency cap of the sending policy is reached for the recipient: do not send
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,18 @@ class Reservation:
 
 
 @dataclass(frozen=True)
+class CapGate:
+    """Frequency caps checked inside a reservation's transaction, under a lock on the recipient.
+
+    ``scopes`` say what to count (:func:`~airflow_provider_messaging.policies.cap_scopes`); ``admit``
+    gets the counts and returns ``None`` to send or the reason of the refusal.
+    """
+
+    scopes: tuple[CapScope, ...]
+    admit: Callable[[Mapping[CapScope, int]], str | None]
+
+
+@dataclass(frozen=True)
 class SendIntent:
     """One key to reserve in :meth:`MessageStore.reserve_many`."""
 
@@ -100,6 +116,8 @@ class SendIntent:
     run_id: str | None = None
     map_index: int | None = None
     campaign_id: str | None = None
+    message_type: str | None = None
+    gate: CapGate | None = None
 
 
 @dataclass(frozen=True)
@@ -416,6 +434,8 @@ class MessageStore:
         lease_seconds: float = DEFAULT_SEND_LEASE_SECONDS,
         logical_key: str | None = None,
         attempt: int | None = None,
+        message_type: str | None = None,
+        gate: CapGate | None = None,
         after_failure: tuple[str, str, bool] | None = None,
     ) -> Reservation:
         """Record the intent to send before the HTTP call. Exactly one caller wins a key.
@@ -432,6 +452,9 @@ class MessageStore:
         message never send through two vendors at once. ``after_failure`` (key, error, outcome_unknown)
         records the previous step's failure in the same transaction, so a failover chain holds a RESERVED
         step from its first reservation to its end and no concurrent try can start another chain.
+
+        ``gate`` applies a sending policy's frequency caps in the same transaction, under a lock on the
+        recipient: racing sends to one recipient (other keys, other workers) count each other.
         """
         now = utcnow()
         values = {
@@ -456,6 +479,8 @@ class MessageStore:
         }
         if logical_key is not None:
             values.update(logical_key=logical_key, attempt=attempt)
+        if message_type is not None:
+            values["message_type"] = message_type
         with self._write() as connection:
             self._lock_send(connection, [logical_key or idempotency_key])
             if after_failure is not None:
@@ -471,6 +496,12 @@ class MessageStore:
             reservation = decide_reservation(rows, now, lease_seconds=lease_seconds, resend_unknown=resend_unknown)
             if not reservation.send:
                 return self._finish_reservation(reservation)
+            if gate is not None and gate.scopes:
+                self._lock_caps(connection, [recipient])
+                counts = self._cap_counts(connection, {recipient: gate.scopes}, exclude_keys={idempotency_key})
+                refusal = gate.admit(counts[recipient])
+                if refusal is not None:
+                    return Reservation(send=False, reason=ReservationReason.CAPPED, error=refusal)
             own = next((r for r in rows if r["idempotency_key"] == idempotency_key), None)
             if own is None:
                 connection.execute(insert(messages).values(**values))
@@ -502,6 +533,10 @@ class MessageStore:
                 row.idempotency_key: dict(row._mapping)
                 for row in connection.execute(_SELECT_BY_KEYS, {"keys": keys}).all()
             }
+            gated = {r.recipient: r.gate.scopes for r in requests if r.gate is not None and r.gate.scopes}
+            if gated:
+                self._lock_caps(connection, list(gated))
+            recent = self._recent_sends(connection, gated, exclude_keys=set(keys)) if gated else {}
             reservations: list[Reservation] = []
             inserts: list[dict[str, Any]] = []
             updates: list[dict[str, Any]] = []
@@ -510,6 +545,13 @@ class MessageStore:
                 decision = decide_reservation(
                     [row] if row else [], now, lease_seconds=lease_seconds, resend_unknown=resend_unknown
                 )
+                if decision.send and request.gate is not None and request.recipient in gated:
+                    sends = recent.setdefault(request.recipient, [])
+                    refusal = request.gate.admit(_count(sends, request.gate.scopes))
+                    if refusal is not None:
+                        reservations.append(Reservation(send=False, reason=ReservationReason.CAPPED, error=refusal))
+                        continue
+                    sends.append((now, request.vendor, request.message_type))  # counts for a later request
                 reservations.append(self._finish_reservation(decision))
                 if not decision.send:
                     continue
@@ -540,6 +582,7 @@ class MessageStore:
                             "run_id": request.run_id,
                             "map_index": request.map_index,
                             "campaign_id": request.campaign_id,
+                            "message_type": request.message_type,
                             "created_at": now,
                             "updated_at": now,
                         }
@@ -551,6 +594,60 @@ class MessageStore:
             if updates:
                 connection.execute(_RESERVE_AGAIN, updates)
         return reservations
+
+    # ---- frequency caps of the sending policy
+    def _lock_caps(self, connection: Connection, recipients: Sequence[str]) -> None:
+        """Serialize cap checks of these recipients (after the send-key locks; sorted: no lock cycles)."""
+        if self.sqlite or not recipients:
+            return
+        connection.execute(_LOCK_MANY, {"keys": sorted({f"cap:{r}" for r in recipients})})
+
+    def _recent_sends(
+        self, connection: Connection, scopes: Mapping[str, Sequence[CapScope]], *, exclude_keys: set[str]
+    ) -> dict[str, list[tuple[datetime, str, str | None]]]:
+        """``(created_at, vendor, message_type)`` of each recipient's messages that count for a cap:
+        created since the oldest scope's start and not definitely refused by the vendor."""
+        since = min(s.since for group in scopes.values() for s in group)
+        rows = connection.execute(
+            select(messages.c.recipient, messages.c.created_at, messages.c.vendor, messages.c.message_type).where(
+                messages.c.recipient.in_(list(scopes)),
+                messages.c.created_at >= since,
+                messages.c.send_status != SendStatus.REJECTED,
+                messages.c.idempotency_key.not_in(exclude_keys),
+            )
+        ).all()
+        out: dict[str, list[tuple[datetime, str, str | None]]] = {r: [] for r in scopes}
+        for row in rows:
+            out[row.recipient].append((row.created_at, row.vendor, row.message_type))
+        return out
+
+    def _cap_counts(
+        self, connection: Connection, scopes: Mapping[str, Sequence[CapScope]], *, exclude_keys: set[str]
+    ) -> dict[str, dict[CapScope, int]]:
+        recent = self._recent_sends(connection, scopes, exclude_keys=exclude_keys)
+        return {recipient: _count(recent[recipient], group) for recipient, group in scopes.items()}
+
+    def count_recent_sends(
+        self, recipient: str, scopes: Sequence[CapScope], *, exclude_key: str | None = None
+    ) -> dict[CapScope, int]:
+        """Messages to ``recipient`` per cap scope (a read, without locks: for previews and pre-checks;
+        the reservation counts again under the recipient's lock)."""
+        if not scopes:
+            return {}
+        with self._read() as connection:
+            counts = self._cap_counts(
+                connection, {recipient: scopes}, exclude_keys={exclude_key} if exclude_key else set()
+            )
+        return counts[recipient]
+
+    def count_recent_sends_many(
+        self, scopes: Mapping[str, Sequence[CapScope]], *, exclude_keys: Iterable[str] = ()
+    ) -> dict[str, dict[CapScope, int]]:
+        """:meth:`count_recent_sends` for many recipients in one query (bulk pre-checks)."""
+        if not scopes:
+            return {}
+        with self._read() as connection:
+            return self._cap_counts(connection, scopes, exclude_keys=set(exclude_keys))
 
     def _finish_reservation(self, reservation: Reservation) -> Reservation:
         if reservation.existing_row is None:
@@ -1066,6 +1163,7 @@ class MessageStore:
             "inbound": inbound_messages,
             "opt_outs": opt_outs,
             "watcher_cursors": watcher_cursors,
+            "consent": consent_events,
         }
         with self._read() as connection:
             return int(connection.execute(select(func.count()).select_from(tables[table])).scalar_one())
@@ -1123,12 +1221,23 @@ class MessageStore:
             ).scalar_one()
             if inbound.action in ("stop", "start"):
                 self._lock_opt_out(connection, vendor, sender)
-            if inbound.action == "stop":
-                self._add_opt_out(connection, vendor, sender, "keyword", inbound.keyword, now)
-            elif inbound.action == "start":
-                connection.execute(
-                    delete(opt_outs).where(and_(opt_outs.c.vendor == vendor, opt_outs.c.recipient == sender))
-                )
+                # a consent record for each change of the list (a repeated STOP changes nothing)
+                if inbound.action == "stop":
+                    changed = self._add_opt_out(connection, vendor, sender, "keyword", inbound.keyword, now)
+                else:
+                    changed = self._delete_opt_out(connection, vendor, sender)
+                if changed:
+                    self._record_consent(
+                        connection,
+                        vendor=vendor,
+                        recipient=sender,
+                        action="opt_out" if inbound.action == "stop" else "opt_in",
+                        method="keyword",
+                        keyword=inbound.keyword,
+                        inbound_id=new_id,
+                        occurred_at=inbound.received_at,
+                        now=now,
+                    )
             row = connection.execute(select(inbound_messages).where(inbound_messages.c.id == new_id)).one()
         return _inbound_from_row(row._mapping), True
 
@@ -1179,22 +1288,203 @@ class MessageStore:
         )
         return True
 
-    def add_opt_out(self, vendor: str, recipient: str, *, source: str = "cli") -> bool:
-        """Add a recipient to the opt-out list of a vendor; False if it was already there."""
+    def _delete_opt_out(self, connection: Connection, vendor: str, recipient: str) -> bool:
+        result = connection.execute(
+            delete(opt_outs).where(and_(opt_outs.c.vendor == vendor, opt_outs.c.recipient == recipient))
+        )
+        return bool(result.rowcount)
+
+    def _record_consent(
+        self,
+        connection: Connection,
+        *,
+        vendor: str,
+        recipient: str,
+        action: str,
+        method: str,
+        now: datetime,
+        keyword: str | None = None,
+        consent_text: str | None = None,
+        campaign: str | None = None,
+        detail: str | None = None,
+        inbound_id: int | None = None,
+        occurred_at: datetime | None = None,
+    ) -> None:
+        connection.execute(
+            insert(consent_events).values(
+                vendor=vendor,
+                recipient=recipient,
+                action=action,
+                method=method,
+                keyword=keyword,
+                consent_text=consent_text,
+                campaign=campaign,
+                detail=detail,
+                inbound_id=inbound_id,
+                occurred_at=occurred_at or now,
+                created_at=now,
+            )
+        )
+
+    def add_opt_out(
+        self,
+        vendor: str,
+        recipient: str,
+        *,
+        source: str = "cli",
+        keyword: str | None = None,
+        consent_text: str | None = None,
+        campaign: str | None = None,
+        detail: str | None = None,
+    ) -> bool:
+        """Add a recipient to the opt-out list of a vendor; False if it was already there.
+
+        ``source`` says how (``cli``, ``api``, ``ui``, ``vendor_error``, ...); a consent record keeps it
+        with ``consent_text`` / ``campaign`` / ``detail`` (e.g. the vendor's error).
+        """
         recipient = normalize_recipient(recipient)
+        now = utcnow()
         with self._write() as connection:
             self._lock_opt_out(connection, vendor, recipient)
-            return self._add_opt_out(connection, vendor, recipient, source, None, utcnow())
-
-    def remove_opt_out(self, vendor: str, recipient: str) -> bool:
-        """Remove a recipient from the opt-out list; False if it was not there."""
-        with self._write() as connection:
-            result = connection.execute(
-                delete(opt_outs).where(
-                    and_(opt_outs.c.vendor == vendor, opt_outs.c.recipient == normalize_recipient(recipient))
+            added = self._add_opt_out(connection, vendor, recipient, source, keyword, now)
+            if added:
+                self._record_consent(
+                    connection,
+                    vendor=vendor,
+                    recipient=recipient,
+                    action="opt_out",
+                    method=source,
+                    keyword=keyword,
+                    consent_text=consent_text,
+                    campaign=campaign,
+                    detail=detail,
+                    now=now,
                 )
+            return added
+
+    def remove_opt_out(
+        self,
+        vendor: str,
+        recipient: str,
+        *,
+        source: str = "cli",
+        consent_text: str | None = None,
+        campaign: str | None = None,
+    ) -> bool:
+        """Remove a recipient from the opt-out list (recorded as an opt-in by ``source``); False if absent."""
+        recipient = normalize_recipient(recipient)
+        now = utcnow()
+        with self._write() as connection:
+            self._lock_opt_out(connection, vendor, recipient)
+            removed = self._delete_opt_out(connection, vendor, recipient)
+            if removed:
+                self._record_consent(
+                    connection,
+                    vendor=vendor,
+                    recipient=recipient,
+                    action="opt_in",
+                    method=source,
+                    consent_text=consent_text,
+                    campaign=campaign,
+                    now=now,
+                )
+            return removed
+
+    def record_opt_in(
+        self,
+        vendor: str,
+        recipient: str,
+        *,
+        method: str = "api",
+        consent_text: str | None = None,
+        campaign: str | None = None,
+        detail: str | None = None,
+    ) -> bool:
+        """Record consent given (e.g. a web form): always a consent record, and off the opt-out list.
+
+        Returns True when the recipient had been opted out.
+        """
+        recipient = normalize_recipient(recipient)
+        now = utcnow()
+        with self._write() as connection:
+            self._lock_opt_out(connection, vendor, recipient)
+            removed = self._delete_opt_out(connection, vendor, recipient)
+            self._record_consent(
+                connection,
+                vendor=vendor,
+                recipient=recipient,
+                action="opt_in",
+                method=method,
+                consent_text=consent_text,
+                campaign=campaign,
+                detail=detail,
+                now=now,
             )
-            return bool(result.rowcount)
+            return removed
+
+    def import_opt_outs(self, entries: Iterable[OptOutEntry], *, batch_size: int = 500) -> tuple[int, int]:
+        """Add many opt-outs (``airflow-messaging optouts import``); returns (added, already listed).
+
+        Each entry keeps its original ``source`` and ``created_at`` when given; its consent record says
+        ``import``. Batches commit separately, in a fixed order of keys (no lock cycles with receivers).
+        """
+        added = existing = 0
+        pending = [(e.vendor, normalize_recipient(e.recipient), e) for e in entries]
+        for start in range(0, len(pending), batch_size):
+            chunk = sorted(pending[start : start + batch_size], key=lambda item: (item[0], item[1]))
+            now = utcnow()
+            with self._write() as connection:
+                for vendor, recipient, entry in chunk:
+                    self._lock_opt_out(connection, vendor, recipient)
+                    source = entry.source or "import"
+                    if not self._add_opt_out(
+                        connection, vendor, recipient, source, entry.keyword, entry.created_at or now
+                    ):
+                        existing += 1
+                        continue
+                    added += 1
+                    self._record_consent(
+                        connection,
+                        vendor=vendor,
+                        recipient=recipient,
+                        action="opt_out",
+                        method="import",
+                        keyword=entry.keyword,
+                        consent_text=entry.consent_text,
+                        campaign=entry.campaign,
+                        detail=None if entry.source is None else f"imported; first recorded by {entry.source}",
+                        occurred_at=entry.created_at,
+                        now=now,
+                    )
+        return added, existing
+
+    def consent_history(
+        self, vendor: str | None = None, recipient: str | None = None, *, limit: int = 1000
+    ) -> list[dict[str, Any]]:
+        """Consent records (opt-outs and opt-ins), oldest first."""
+        query = select(consent_events).order_by(consent_events.c.id).limit(limit)
+        if vendor:
+            query = query.where(consent_events.c.vendor == vendor)
+        if recipient:
+            query = query.where(consent_events.c.recipient == normalize_recipient(recipient))
+        with self._read() as connection:
+            return [
+                {
+                    "id": r.id,
+                    "vendor": r.vendor,
+                    "recipient": r.recipient,
+                    "action": r.action,
+                    "method": r.method,
+                    "keyword": r.keyword,
+                    "consent_text": r.consent_text,
+                    "campaign": r.campaign,
+                    "detail": r.detail,
+                    "inbound_id": r.inbound_id,
+                    "occurred_at": r.occurred_at.isoformat(),
+                    "created_at": r.created_at.isoformat(),
+                }
+                for r in connection.execute(query).all()
+            ]
 
     def is_opted_out(self, vendor: str, recipient: str) -> bool:
         with self._read() as connection:
@@ -1254,6 +1544,13 @@ def _inbound_from_row(row: Any) -> InboundRecord:
         received_at=row["received_at"],
         created_at=row["created_at"],
     )
+
+
+def _count(sends: Sequence[tuple[datetime, str, str | None]], scopes: Sequence[CapScope]) -> dict[CapScope, int]:
+    return {
+        scope: sum(1 for at, vendor, kind in sends if scope.counts(created_at=at, vendor=vendor, message_type=kind))
+        for scope in scopes
+    }
 
 
 def logical_status(children: Sequence[MessageStatus]) -> MessageStatus | None:

@@ -24,7 +24,7 @@ DAG_FACING = [
     "triggers.inbound_events",
 ]
 HEAVY = ["alembic", "fastapi", "requests", "urllib3", "phonenumbers"]
-OURS_HEAVY = ["store", "hooks", "models.telesign", "models.aerialink", "models._validation", "receiver"]
+OURS_HEAVY = ["store", "hooks", "models.telesign", "models.aerialink", "receiver"]
 
 PROBE = """
 import json, sys

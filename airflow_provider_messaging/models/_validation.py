@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin, overload
 
-import phonenumbers
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -526,6 +525,8 @@ def is_possible_phone(number: str) -> bool:
         # Mexico dropped the mobile '1' in 2019 and libphonenumber now refuses "521 + 10 digits", but
         # the vendors do not document refusing it and many contact lists still hold it: check it as 52 + 10.
         bare = "52" + bare[3:]
+    import phonenumbers  # libphonenumber's metadata loads on the first check, not at DAG parse time
+
     try:
         parsed = phonenumbers.parse(f"+{bare}", None)
     except phonenumbers.NumberParseException:

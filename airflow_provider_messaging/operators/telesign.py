@@ -136,8 +136,7 @@ class TelesignSendOperator(MessagingSendOperator):
         return [entry.channel for entry in _omnichannel(payload).channels]
 
     def message_category_of(self, payload: BaseModel) -> str | None:
-        assert isinstance(payload, OmnichannelRequest)
-        return self.message_category or payload.message_type
+        return self.message_category or _omnichannel(payload).message_type
 
     def send_payload(self, payload: BaseModel) -> str:
         response = self.hook.send_omnichannel(_omnichannel(payload))

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from airflow_provider_messaging import config
 from airflow_provider_messaging._stdout import airflow_logs_to_stderr
+from airflow_provider_messaging.vendors import vendor_names
 
 
 def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -262,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     optouts = commands.add_parser("optouts", help="list, add or remove opted-out recipients")
     optouts.add_argument("action", choices=["list", "add", "remove"], nargs="?", default="list")
     optouts.add_argument("recipient", nargs="?")
-    optouts.add_argument("--vendor", default=None)
+    optouts.add_argument("--vendor", default=None, choices=vendor_names(), help="a registered vendor")
     optouts.add_argument("--json", action="store_true")
     optouts.set_defaults(func=cmd_optouts)
     return parser

@@ -139,6 +139,15 @@ def _ensure_loaded() -> None:
         _entry_points_read = True
 
 
+def reload_vendors() -> None:
+    """Read the built-in vendors and the entry points again, dropping vendors added at run time."""
+    global _entry_points_read
+    with _lock:
+        _registered.clear()
+        _entry_points_read = False
+    _ensure_loaded()
+
+
 def register_vendor(spec: VendorSpec, *, replace: bool = False) -> VendorSpec:
     """Add a vendor at run time (tests, embedding); the receiver apps built afterwards serve it."""
     _ensure_loaded()

@@ -54,7 +54,7 @@ class VendorSpec:
     hook: str = ""
     operators: tuple[str, ...] = ()
     connection_type: str = ""
-    _loaded: list[Any] = field(default_factory=list, compare=False, repr=False)
+    _loaded: list[Any] = field(default_factory=list, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.name or self.name != self.name.strip().lower() or "/" in self.name:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import json
+import logging
 import secrets
 import threading
 import time
@@ -72,6 +73,18 @@ def test_registry_lists_builtin_vendors_and_refuses_duplicates(acme: vendors.Ven
         assert spec.load_adapter().vendor == spec.name
         assert vendors.import_path(spec.hook).conn_type == spec.connection_type
         assert all(vendors.import_path(path).vendor == spec.name for path in spec.operators)
+
+
+def test_code_tables_live_with_each_vendor_and_old_names_still_resolve() -> None:
+    from airflow_provider_messaging.models import aerialink, status, telesign
+    from airflow_provider_messaging.receiver import parsing
+    from airflow_provider_messaging.receiver.vendors import aerialink as aerialink_callbacks
+
+    assert status.telesign_state is telesign.telesign_state and telesign.telesign_state(3056).value == "EXPIRED"
+    assert status.aerialink_state is aerialink.aerialink_state and status.AERIALINK_STATES is aerialink.AERIALINK_STATES
+    assert parsing.aerialink_delivery is aerialink_callbacks.aerialink_delivery
+    with pytest.raises(AttributeError):
+        _ = status.acme_state
 
 
 def test_an_adapter_for_another_vendor_is_refused() -> None:
@@ -142,16 +155,27 @@ def test_messages_view_and_cli_list_the_registered_vendor(
     assert "invalid choice: 'nope'" in capsys.readouterr().err
 
 
-def test_vendor_found_through_the_entry_point_group(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_vendor_found_through_the_entry_point_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """What a separately installed package does: name its VendorSpec under the entry-point group."""
     dist = tmp_path / "acme_messaging-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-messaging\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text(f"[{vendors.ENTRY_POINT_GROUP}]\nacme = vendors.acme:ACME\n")
+    (dist / "entry_points.txt").write_text(
+        f"[{vendors.ENTRY_POINT_GROUP}]\n"
+        "acme = vendors.acme:ACME\n"
+        "broken = vendors.no_such_module:SPEC\n"  # logged and skipped: the others still load
+        "again = vendors.acme:ACME\n"  # a name already taken is refused
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
-    vendors.reload_vendors()
+    with caplog.at_level(logging.ERROR, logger="airflow_provider_messaging.vendors"):
+        vendors.reload_vendors()
     try:
+        assert vendors.vendor_names() == ("telesign", "aerialink", "acme")
         assert vendors.get_vendor("acme") is ACME
+        assert "vendor entry point broken could not be loaded" in caplog.text
+        assert "vendor entry point again: vendor 'acme' is already registered" in caplog.text
         app_paths = {route.path for route in create_app(store=lambda: None).routes}  # type: ignore[arg-type]
         assert {"/acme/status", "/acme/inbound"} <= app_paths
     finally:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from airflow_provider_messaging import config
 from airflow_provider_messaging._stdout import airflow_logs_to_stderr
+from airflow_provider_messaging.vendors import vendor_names
 
 
 def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -317,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     optouts = commands.add_parser("optouts", help="list, add, remove, export or import opted-out recipients")
     optouts.add_argument("action", choices=["list", "add", "remove", "export", "import"], nargs="?", default="list")
     optouts.add_argument("recipient", nargs="?", metavar="RECIPIENT|FILE", help="a recipient; for import a file")
-    optouts.add_argument("--vendor", default=None)
+    optouts.add_argument("--vendor", default=None, choices=vendor_names(), help="a registered vendor")
     optouts.add_argument("--json", action="store_true")
     optouts.add_argument("--format", choices=["csv", "json"], help="export/import format (default: by file name, csv)")
     optouts.add_argument("--output", "-o", help="export to this file (default: stdout)")

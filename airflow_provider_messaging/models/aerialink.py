@@ -34,6 +34,7 @@ from airflow_provider_messaging.models._validation import (
     try_parse_timestamp,
     validate,
 )
+from airflow_provider_messaging.models.status import DeliveryState
 
 # Kept (undocumented) rejection of "" for every string: the vendor's error messages are those of a Joi
 # schema ("'messageText' is required"), and Joi refuses an empty string unless a field allows it.
@@ -499,3 +500,23 @@ class InboundMessage(_Callback):
         if self.keyword:
             return _KEYWORDS[self.keyword]
         return "generic" if self.message_text else None
+
+
+# --- Delivery status words (docs.aerialink.net; callback shape assumed, see docs/CONTRACTS.md) -----
+AERIALINK_STATES: dict[str, DeliveryState] = {
+    "SUCCESS": DeliveryState.DELIVERED,
+    "DELIVERED": DeliveryState.DELIVERED,
+    "READ": DeliveryState.READ,
+    "FAIL": DeliveryState.FAILED,
+    "FAILED": DeliveryState.FAILED,
+    "BLOCKED": DeliveryState.FAILED,
+    "EXPIRED": DeliveryState.EXPIRED,
+    "QUEUED": DeliveryState.QUEUED,
+    "PROCESSING": DeliveryState.SENT,
+    "SENT": DeliveryState.SENT,
+}
+
+
+def aerialink_state(status: str | None) -> DeliveryState:
+    """Map an Aerialink status word to a normalized state; unknown words map to UNKNOWN."""
+    return AERIALINK_STATES.get(str(status or "").strip().upper(), DeliveryState.UNKNOWN)

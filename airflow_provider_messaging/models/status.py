@@ -1,6 +1,6 @@
 """Normalized delivery states and the rules for "complete", shared by store, receiver, trigger, sensor and CLI.
 
-Vendor codes are mapped to a :class:`DeliveryState` in one table per vendor. Each state has a rank:
+Each vendor maps its codes to a :class:`DeliveryState` in its own models module. Each state has a rank:
 a channel attempt only ever moves to a higher rank (or the same rank with a newer timestamp), so
 duplicate and out-of-order callbacks never move a message backwards.
 """
@@ -39,66 +39,21 @@ RANK: dict[DeliveryState, int] = {
 SUCCESS_STATES = frozenset({DeliveryState.DELIVERED, DeliveryState.READ})
 FAILURE_STATES = frozenset({DeliveryState.FAILED, DeliveryState.EXPIRED})
 
-# --- Telesign (vendor-notes.md §2) -----------------------------------------------------------------
-_TELESIGN_EXPLICIT: dict[int, DeliveryState] = {
-    3000: DeliveryState.DELIVERED,
-    3001: DeliveryState.QUEUED,
-    3002: DeliveryState.SENT,
-    3004: DeliveryState.SENT,  # sent, no handset confirmation in this region
-    3005: DeliveryState.READ,
-    201: DeliveryState.READ,
-    3040: DeliveryState.QUEUED,
-    3056: DeliveryState.EXPIRED,  # fallback_time passed on this channel: the next channel is tried
-    3060: DeliveryState.UNKNOWN,  # "channel supported" is a capability answer, not a delivery state
-}
-# Final failures on a channel: delivery errors, phone errors, content/param/account/auth errors.
-_TELESIGN_FAILURE_RANGES: tuple[tuple[int, int], ...] = (
-    (3003, 3003),
-    (3006, 3006),
-    (3011, 3012),
-    (3030, 3039),
-    (3041, 3055),
-    (3057, 3062),
-    (3071, 3073),
-    (3100, 3116),
-    (3200, 3207),
-    (3300, 3306),
-    (3400, 3413),
-    (3500, 3500),
-)
-
-
-def telesign_state(code: int | str | None) -> DeliveryState:
-    """Map a Telesign status code to a normalized state; unknown codes map to UNKNOWN."""
-    try:
-        number = int(str(code).strip())
-    except (TypeError, ValueError):
-        return DeliveryState.UNKNOWN
-    if number in _TELESIGN_EXPLICIT:
-        return _TELESIGN_EXPLICIT[number]
-    if any(low <= number <= high for low, high in _TELESIGN_FAILURE_RANGES):
-        return DeliveryState.FAILED
-    return DeliveryState.UNKNOWN
-
-
-# --- Aerialink (docs.aerialink.net delivery statuses; callback shape assumed, see docs/CONTRACTS.md) --
-AERIALINK_STATES: dict[str, DeliveryState] = {
-    "SUCCESS": DeliveryState.DELIVERED,
-    "DELIVERED": DeliveryState.DELIVERED,
-    "READ": DeliveryState.READ,
-    "FAIL": DeliveryState.FAILED,
-    "FAILED": DeliveryState.FAILED,
-    "BLOCKED": DeliveryState.FAILED,
-    "EXPIRED": DeliveryState.EXPIRED,
-    "QUEUED": DeliveryState.QUEUED,
-    "PROCESSING": DeliveryState.SENT,
-    "SENT": DeliveryState.SENT,
+# The vendor code tables live with each vendor's models (models/telesign.py, models/aerialink.py);
+# these names are kept here for existing imports and resolved on first use (pydantic loads lazily).
+_VENDOR_NAMES = {
+    "telesign_state": "airflow_provider_messaging.models.telesign",
+    "aerialink_state": "airflow_provider_messaging.models.aerialink",
+    "AERIALINK_STATES": "airflow_provider_messaging.models.aerialink",
 }
 
 
-def aerialink_state(status: str | None) -> DeliveryState:
-    """Map an Aerialink status word to a normalized state; unknown words map to UNKNOWN."""
-    return AERIALINK_STATES.get(str(status or "").strip().upper(), DeliveryState.UNKNOWN)
+def __getattr__(name: str) -> Any:
+    if name in _VENDOR_NAMES:
+        import importlib
+
+        return getattr(importlib.import_module(_VENDOR_NAMES[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def supersedes(new: DeliveryState, new_at: datetime | None, old: DeliveryState, old_at: datetime | None) -> bool:

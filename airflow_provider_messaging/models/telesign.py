@@ -36,6 +36,7 @@ from airflow_provider_messaging.models._validation import (
     try_parse_timestamp,
     wire_bytes,
 )
+from airflow_provider_messaging.models.status import DeliveryState
 
 #: Vendor limit on the request body (status 3116 "Allowed payload size is limited to 10KB").
 MAX_PAYLOAD_BYTES = 10 * 1024
@@ -498,3 +499,45 @@ class InboundMessage(LenientModel):
     @property
     def received_at(self) -> datetime | None:
         return self.status.updated_at if self.status else None
+
+
+# --- Delivery status codes (vendor-notes.md §2): the vendor's code table -------------------------
+_TELESIGN_EXPLICIT: dict[int, DeliveryState] = {
+    3000: DeliveryState.DELIVERED,
+    3001: DeliveryState.QUEUED,
+    3002: DeliveryState.SENT,
+    3004: DeliveryState.SENT,  # sent, no handset confirmation in this region
+    3005: DeliveryState.READ,
+    201: DeliveryState.READ,
+    3040: DeliveryState.QUEUED,
+    3056: DeliveryState.EXPIRED,  # fallback_time passed on this channel: the next channel is tried
+    3060: DeliveryState.UNKNOWN,  # "channel supported" is a capability answer, not a delivery state
+}
+# Final failures on a channel: delivery errors, phone errors, content/param/account/auth errors.
+_TELESIGN_FAILURE_RANGES: tuple[tuple[int, int], ...] = (
+    (3003, 3003),
+    (3006, 3006),
+    (3011, 3012),
+    (3030, 3039),
+    (3041, 3055),
+    (3057, 3062),
+    (3071, 3073),
+    (3100, 3116),
+    (3200, 3207),
+    (3300, 3306),
+    (3400, 3413),
+    (3500, 3500),
+)
+
+
+def telesign_state(code: int | str | None) -> DeliveryState:
+    """Map a Telesign status code to a normalized state; unknown codes map to UNKNOWN."""
+    try:
+        number = int(str(code).strip())
+    except (TypeError, ValueError):
+        return DeliveryState.UNKNOWN
+    if number in _TELESIGN_EXPLICIT:
+        return _TELESIGN_EXPLICIT[number]
+    if any(low <= number <= high for low, high in _TELESIGN_FAILURE_RANGES):
+        return DeliveryState.FAILED
+    return DeliveryState.UNKNOWN

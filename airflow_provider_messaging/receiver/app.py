@@ -8,6 +8,7 @@ store cannot take right now gets 503 so the vendor retries; bad input gets a 4xx
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import threading
@@ -18,11 +19,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from airflow_provider_messaging import config
+from airflow_provider_messaging import config, vendors
 from airflow_provider_messaging.exceptions import PayloadValidationError
-from airflow_provider_messaging.receiver import parsing, report_routes
+from airflow_provider_messaging.models.consent import inbound_action
+from airflow_provider_messaging.receiver import report_routes
 from airflow_provider_messaging.receiver.auth import CallbackAuth, CredentialsPending
 from airflow_provider_messaging.receiver.batching import CommitBatcher
+from airflow_provider_messaging.receiver.vendors import CallbackAdapter
 from airflow_provider_messaging.receiver.views import Authenticator, airflow_user, create_ui_router
 from airflow_provider_messaging.store import DeliveryRecord, MessageStore, StoreError, StoreUnavailableError
 
@@ -135,7 +138,8 @@ def create_app(
             await run_in_threadpool(lambda: (get_auth(), limit()))
         return state["auth"], state["limit"]
 
-    async def handle(request: Request, vendor: str, kind: str) -> JSONResponse:
+    async def handle(request: Request, adapter: CallbackAdapter, kind: str) -> JSONResponse:
+        vendor = adapter.vendor
         try:
             content_type = request.headers.get("content-type", "").lower()
             if content_type.startswith(_FORM_TYPES):
@@ -146,7 +150,7 @@ def create_app(
                 raise _Reject(401, "callback not authenticated")
             data, text = _decode_json_object(raw)
             if kind == "status":
-                update = parsing.telesign_delivery(data) if vendor == "telesign" else parsing.aerialink_delivery(data)
+                update = adapter.parse_delivery(data)
                 record = DeliveryRecord(vendor, update.message_id, tuple(update.events), text)
                 batcher = state["batcher"] if "batcher" in state else await run_in_threadpool(get_batcher)
                 status = await asyncio.wrap_future(batcher.submit(record))  # answered after the commit
@@ -156,7 +160,7 @@ def create_app(
                     "known_message": status is not None,
                 }
             else:
-                result = await run_in_threadpool(_store_inbound, get_store(), vendor, data, text)
+                result = await run_in_threadpool(_store_inbound, get_store(), adapter, data, text)
             return JSONResponse({"status": "ok", **result})
         except _Reject as rejected:
             return _error(rejected.status, rejected.reason)
@@ -175,25 +179,28 @@ def create_app(
             log.exception("unexpected error storing a %s %s callback", vendor, kind)
             return _error(503, "callback could not be stored, retry later", **{"Retry-After": "5"})
 
-    def make_route(vendor: str, kind: str) -> Callable[[Request], Awaitable[JSONResponse]]:
-        # vendor and kind are bound here, not declared as parameters: FastAPI would read parameters
+    def make_route(adapter: CallbackAdapter, kind: str) -> Callable[[Request], Awaitable[JSONResponse]]:
+        # adapter and kind are bound here, not declared as parameters: FastAPI would read parameters
         # with defaults from the query string (?vendor=...), letting a caller pick the parser and auth.
         async def route(request: Request) -> JSONResponse:
-            return await handle(request, vendor, kind)
+            return await handle(request, adapter, kind)
 
         return route
 
-    for vendor in ("telesign", "aerialink"):
-        for kind in ("status", "inbound"):
+    # the routes of every registered vendor, as its callback adapter declares them
+    for spec in vendors.vendors():
+        adapter = spec.load_adapter()
+        for callback in adapter.routes:
+            kind = callback.kind
             # one route per method: each operation needs its own id (Airflow's API server warns on duplicates)
-            for method in ("GET", "POST") if vendor == "telesign" else ("POST",):
+            for method in callback.methods:
                 app.add_api_route(
-                    f"/{vendor}/{kind}",
-                    make_route(vendor, kind),
+                    f"/{spec.name}/{kind}",
+                    make_route(adapter, kind),
                     methods=[method],
-                    name=f"{vendor}_{kind}",
-                    operation_id=f"messaging_{vendor}_{kind}_{method.lower()}",
-                    summary=f"{vendor.title()} {'delivery status' if kind == 'status' else 'inbound message'} callback",
+                    name=f"{spec.name}_{kind}",
+                    operation_id=f"messaging_{spec.name}_{kind}_{method.lower()}",
+                    summary=f"{spec.title} {'delivery status' if kind == 'status' else 'inbound message'} callback",
                 )
 
     check = authenticate or airflow_user
@@ -211,7 +218,11 @@ def create_app(
     return app
 
 
-def _store_inbound(store: MessageStore, vendor: str, data: dict[str, Any], text: str) -> dict[str, Any]:
-    inbound = parsing.telesign_inbound(data) if vendor == "telesign" else parsing.aerialink_inbound(data)
-    record, created = store.record_inbound(vendor=vendor, raw_body=text, inbound=inbound)
+def _store_inbound(store: MessageStore, adapter: CallbackAdapter, data: dict[str, Any], text: str) -> dict[str, Any]:
+    inbound = adapter.parse_inbound(data)
+    # Consent keywords (STOP, UNSUBSCRIBE, START, HELP, ...) on every vendor's inbound channels, on top of the
+    # vendor's own action field: one classifier, applied here once for all adapters.
+    action, keyword = inbound_action(adapter.vendor, inbound.action, inbound.keyword, inbound.text)
+    inbound = dataclasses.replace(inbound, action=action, keyword=keyword)
+    record, created = store.record_inbound(vendor=adapter.vendor, raw_body=text, inbound=inbound)
     return {"inbound_id": record.id, "duplicate": not created, "action": record.action}

@@ -4,7 +4,8 @@ Plugin routes are not behind Airflow's login (airflow-notes.md §5), so the rece
 request itself and fails closed: with nothing configured, every callback gets 401.
 
 Each vendor's routes accept only what that vendor sends. Telesign signs every callback with the
-account's API key, so its routes take the signature; the shared secret (``?token=`` or Basic) travels
+account's API key, so its routes take the signature (its adapter is ``signed``: see
+:mod:`airflow_provider_messaging.receiver.vendors`); the shared secret (``?token=`` or Basic) travels
 in callback URLs (Aerialink's ``callbackURL``), so it opens only the vendors listed in
 ``[messaging] callback_secret_vendors`` (default ``aerialink``). Whoever learns that secret cannot
 forge a Telesign inbound START that would clear an opt-out.
@@ -27,8 +28,12 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from airflow_provider_messaging import config
+
+if TYPE_CHECKING:
+    from airflow_provider_messaging.receiver.vendors import CallbackAdapter
 
 log = logging.getLogger(__name__)
 
@@ -236,12 +241,13 @@ class CallbackAuth:
             return True
         if vendor in self.secret_vendors and self.shared_secret_ok(headers, query_token):
             return True
-        if vendor != "telesign" or self._cache is None:
+        adapter = _signing_adapter(vendor)
+        if adapter is None or self._cache is None:
             return False
         if telesign is None:
             return None
         customer_id, api_key = telesign()
-        return bool(api_key) and verify_telesign_signature(raw_body, headers, customer_id, api_key or "")
+        return bool(api_key) and adapter.verify_signature(raw_body, headers, customer_id, api_key or "")
 
     @staticmethod
     def _lower(headers: Mapping[str, str]) -> Mapping[str, str]:
@@ -271,6 +277,17 @@ class CallbackAuth:
         assert self._cache is not None
         credentials = await self._cache.get()
         return bool(self._decide(vendor, raw_body, headers, query_token, lambda: credentials))
+
+
+def _signing_adapter(vendor: str) -> CallbackAdapter | None:
+    """The adapter of ``vendor`` when its callbacks are signed (checked with the signing credentials)."""
+    from airflow_provider_messaging.vendors import find_vendor
+
+    spec = find_vendor(vendor)
+    if spec is None:
+        return None
+    adapter = spec.load_adapter()
+    return adapter if adapter.signed else None
 
 
 def secret_vendors(value: str | None) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.models.status import ChannelAttempt, summarize, supersedes
-from airflow_provider_messaging.receiver import parsing
+from airflow_provider_messaging.vendors import find_vendor
 
 
 def implied_status(message_id: str, callbacks: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -27,9 +27,11 @@ def implied_status(message_id: str, callbacks: Sequence[dict[str, Any]]) -> dict
     for callback in callbacks:
         if callback.get("kind", "status") != "status":
             continue
-        parse = parsing.telesign_delivery if callback["vendor"] == "telesign" else parsing.aerialink_delivery
+        spec = find_vendor(callback["vendor"])
+        if spec is None:  # a vendor no longer registered: its callbacks cannot be read
+            continue
         try:
-            update = parse(json.loads(callback["body"]))
+            update = spec.load_adapter().parse_delivery(json.loads(callback["body"]))
         except (ValueError, PayloadValidationError):  # kept raw although unreadable now: skip it
             continue
         for event in update.events:

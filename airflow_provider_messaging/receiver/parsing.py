@@ -1,4 +1,10 @@
-"""Vendor callback bodies -> vendor-neutral events for the store. Lenient: unknown fields are ignored."""
+"""What every vendor's callback parser shares: the parsed shapes and the store's limits.
+
+The parsers themselves live in each vendor's callback adapter (``receiver/vendors/{vendor}.py``),
+which turns a body into a :class:`DeliveryUpdate` or a ``NewInbound`` and passes it through
+:func:`storable_update` / :func:`storable_inbound` (every inbound goes through the latter).
+Lenient: unknown fields are ignored.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,11 @@ import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from airflow_provider_messaging.exceptions import FieldError, PayloadValidationError
-from airflow_provider_messaging.models import aerialink, telesign
-from airflow_provider_messaging.models._validation import TimestampOutOfRange, validate
-from airflow_provider_messaging.models.consent import inbound_action
-from airflow_provider_messaging.models.status import ChannelEvent, aerialink_state, telesign_state
+from airflow_provider_messaging.models._validation import TimestampOutOfRange
+from airflow_provider_messaging.models.status import ChannelEvent
 from airflow_provider_messaging.store import NewInbound
 
 
@@ -97,86 +101,24 @@ def _times_in_range(model: str, field: str) -> Callable[[Callable[[object], _T]]
     return decorate
 
 
-@_times_in_range("DeliveryCallback", "updated_on")
-def telesign_delivery(data: object) -> DeliveryUpdate:
-    callback = validate(telesign.DeliveryCallback, data)
-    events = [
-        ChannelEvent(
-            channel=channel.lower(),
-            state=telesign_state(status.code),
-            code=str(status.code),
-            description=status.description,
-            channel_reference_id=status.reference_id,
-            occurred_at=status.updated_at,
-        )
-        for channel, status in callback.channel_attempts()
-    ]
-    top = callback.status
-    # read every time the callback carries, used or not: one a datetime cannot hold is refused (400)
-    _ = (top.updated_at, callback.submitted_at)
-    last = (top.last_channel or "").lower()
-    if last and last not in {e.channel for e in events}:
-        # a callback without channel_status still reports the last channel tried at the top level
-        events.append(
-            ChannelEvent(last, telesign_state(top.code), str(top.code), top.description, None, top.updated_at)
-        )
-    return _storable_update(DeliveryUpdate(callback.reference_id, events), "DeliveryCallback", "reference_id")
+# The public names of the shared steps, for the vendors' adapters.
+storable_update = _storable_update
+storable_inbound = _storable_inbound
+times_in_range = _times_in_range
+
+# The parsers' former home: kept importable (``parsing.telesign_delivery``), resolved on first use.
+_MOVED = {
+    "telesign_delivery": "airflow_provider_messaging.receiver.vendors.telesign",
+    "telesign_inbound": "airflow_provider_messaging.receiver.vendors.telesign",
+    "aerialink_delivery": "airflow_provider_messaging.receiver.vendors.aerialink",
+    "aerialink_inbound": "airflow_provider_messaging.receiver.vendors.aerialink",
+    "aerialink_channel": "airflow_provider_messaging.receiver.vendors.aerialink",
+}
 
 
-@_times_in_range("InboundMessage", "status.updated_on")
-def telesign_inbound(data: object) -> NewInbound:
-    message = validate(telesign.InboundMessage, data)
-    action, keyword = inbound_action("telesign", message.action, message.keyword, message.text)
-    inbound = NewInbound(
-        channel=message.channel,
-        sender=message.sender or "unknown",
-        recipient=message.recipient,
-        text=message.text,
-        media=tuple(message.media_urls),
-        action=action,
-        keyword=keyword,
-        postback=message.postback,
-        reference_id=message.reference_id,
-        received_at=message.received_at,
-    )
-    return _storable_inbound(inbound, "InboundMessage")
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        import importlib
 
-
-@_times_in_range("DeliveryCallback", "timestamp")
-def aerialink_delivery(data: object) -> DeliveryUpdate:
-    callback = validate(aerialink.DeliveryCallback, data)
-    event = ChannelEvent(
-        channel=aerialink_channel(callback.channel, callback.failover),
-        state=aerialink_state(callback.status),
-        code=callback.error_code or callback.status,
-        description=callback.reason,
-        channel_reference_id=None,
-        occurred_at=callback.received_at,
-    )
-    return _storable_update(DeliveryUpdate(callback.message_guid, [event]), "DeliveryCallback", "messageGUID")
-
-
-def aerialink_channel(channel: str | None, failover: bool | None) -> str:
-    """Channel of an Aerialink callback; without one, a failover report is taken as SMS (assumed)."""
-    if channel:
-        return channel.lower()
-    return "sms" if failover else "rcs"
-
-
-@_times_in_range("InboundMessage", "timestamp")
-def aerialink_inbound(data: object) -> NewInbound:
-    message = validate(aerialink.InboundMessage, data)
-    channel = "sms" if (message.message_type or "").upper().startswith("SMS") else "rcs"
-    action, keyword = inbound_action("aerialink", message.action, message.keyword, message.text)
-    inbound = NewInbound(
-        channel=channel,
-        sender=message.sender or "unknown",
-        recipient=message.destination,
-        text=message.text,
-        action=action,
-        keyword=keyword,
-        postback=message.postback,
-        reference_id=message.message_guid,
-        received_at=message.received_at,
-    )
-    return _storable_inbound(inbound, "InboundMessage")
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,6 +19,7 @@ Callback routes keep their own authentication (``receiver/auth.py``); nothing he
 
 # No ``from __future__ import annotations``: FastAPI must see the route signatures' Annotated
 # dependencies (built inside create_ui_router) as objects, not as strings it cannot resolve.
+import html
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta, timezone
@@ -31,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+from airflow_provider_messaging import vendors
 from airflow_provider_messaging.models.status import DeliveryState
 from airflow_provider_messaging.store import MessageStore, StoreError
 from airflow_provider_messaging.store.schema import inbound_messages
@@ -39,7 +41,6 @@ log = logging.getLogger(__name__)
 
 #: Cookie in which Airflow's login flow stores the JWT (``airflow.api_fastapi.auth.managers.base_auth_manager``).
 COOKIE_NAME = "_token"
-VENDORS = ("telesign", "aerialink")
 _STATIC = {
     "messages.js": "application/javascript; charset=utf-8",
     "messages.css": "text/css; charset=utf-8",
@@ -134,9 +135,16 @@ def _text(value: str | None, name: str) -> str | None:
 
 
 def _vendor(value: str | None) -> str | None:
-    if value and value not in VENDORS:
-        raise HTTPException(400, f"vendor must be one of {', '.join(VENDORS)}")
+    names = vendors.vendor_names()  # the registry (read when the router was built)
+    if value and value not in names:
+        raise HTTPException(400, f"vendor must be one of {', '.join(names)}")
     return value or None
+
+
+def _page() -> str:
+    """The page, with one ``<option>`` per registered vendor in its vendor filters."""
+    options = "".join(f"<option>{html.escape(name)}</option>" for name in vendors.vendor_names())
+    return _static_text("messages.html").replace("<!--vendor-options-->", options)
 
 
 def _latest_inbound(store: MessageStore, vendor: str | None, sender: str | None, limit: int) -> list[dict[str, Any]]:
@@ -181,6 +189,7 @@ def _message_detail(store: MessageStore, message_id: str, vendor: str | None) ->
 def create_ui_router(get_store: Callable[[], MessageStore], authenticate: Authenticator | None = None) -> APIRouter:
     """Routes of the Messages view (``/ui/...``), reading ``get_store()``; ``authenticate`` defaults to Airflow's."""
     check = authenticate or airflow_user
+    vendors.vendors()  # read the registry (entry points) now, not on the event loop of a request
     router = APIRouter(prefix="/ui", tags=["messages view"])
 
     async def reader(request: Request) -> Any:
@@ -206,7 +215,7 @@ def create_ui_router(get_store: Callable[[], MessageStore], authenticate: Authen
 
     @router.get("/", include_in_schema=False)
     async def page() -> Response:
-        return Response(_static_text("messages.html"), media_type="text/html; charset=utf-8", headers=_SECURITY_HEADERS)
+        return Response(_page(), media_type="text/html; charset=utf-8", headers=_SECURITY_HEADERS)
 
     @router.get("/static/{name}", include_in_schema=False)
     async def static(name: str) -> Response:

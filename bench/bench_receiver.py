@@ -21,6 +21,7 @@ import base64
 import json
 import os
 import platform
+import signal
 import socket
 import subprocess
 import sys
@@ -43,13 +44,41 @@ TARGET_RATIO = 0.5
 
 
 # ---------------------------------------------------------------------------------------------- server side
-def _receiver_app(store_url: str) -> Any:
+def _receiver_app(store_url: str, stats_file: str = "") -> Any:
     from airflow_provider_messaging.receiver.app import create_app
     from airflow_provider_messaging.receiver.auth import CallbackAuth
     from airflow_provider_messaging.store import MessageStore
 
     auth = CallbackAuth(telesign_credentials=lambda: (CUSTOMER_ID, API_KEY))
-    return create_app(MessageStore(store_url), auth, max_body_bytes=65536)
+    store = MessageStore(store_url)
+    if stats_file:
+        _count_batches(store, stats_file)
+    return create_app(store, auth, max_body_bytes=65536)
+
+
+def _count_batches(store: Any, stats_file: str) -> None:
+    """Count the group commits of ``store`` (batches, callbacks, seconds inside); written to ``stats_file`` at exit."""
+    stats = {"batches": 0, "callbacks": 0, "seconds": 0.0, "largest": 0}
+    record_deliveries = store.record_deliveries
+
+    def counted(records: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return record_deliveries(records)
+        finally:
+            stats["seconds"] += time.perf_counter() - start
+            stats["batches"] += 1
+            stats["callbacks"] += len(records)
+            stats["largest"] = max(stats["largest"], len(records))
+
+    store.record_deliveries = counted
+
+    def write_and_exit(*_: Any) -> None:
+        Path(stats_file).write_text(json.dumps(stats))
+        raise SystemExit(0)
+
+    # uvicorn shuts down gracefully on SIGTERM, then raises it again for the handler it found: this one
+    signal.signal(signal.SIGTERM, write_and_exit)
 
 
 def _ceiling_app() -> Any:
@@ -72,13 +101,13 @@ def _ceiling_app() -> Any:
     return app
 
 
-def serve(kind: str, store_url: str, port: int, http: str = "cli") -> None:
+def serve(kind: str, store_url: str, port: int, http: str = "cli", stats_file: str = "") -> None:
     """Entry point of the server process: ``cli`` = the server of ``airflow-messaging receiver``."""
     import uvicorn
 
     from airflow_provider_messaging.receiver.server import server_config
 
-    app = _ceiling_app() if kind == "ceiling" else _receiver_app(store_url)
+    app = _ceiling_app() if kind == "ceiling" else _receiver_app(store_url, stats_file)
     if http == "uvicorn":
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
         return
@@ -92,7 +121,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server_process(kind: str, store_url: str = "", http: str = "cli") -> Any:
+def server_process(kind: str, store_url: str = "", http: str = "cli", stats_file: str = "") -> Any:
     """Yield ``(port, pid)`` of a server process."""
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -107,6 +136,8 @@ def server_process(kind: str, store_url: str = "", http: str = "cli") -> Any:
         str(port),
         "--http",
         http,
+        "--stats-file",
+        stats_file,
     ]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -268,6 +299,7 @@ class Result:
     seconds: float
     statuses: dict[int, int]
     cpu: CpuSplit | None = None
+    batches: dict[str, Any] | None = None  # group commits in the server (warm-up included)
 
     @property
     def rate(self) -> float:
@@ -313,7 +345,8 @@ def measure_receiver(label: str, url: str, n: int, http: str = "cli", database_d
 
     callbacks = _callbacks(n)
     _prepare_store(url, [mid for mid, _ in callbacks])
-    with server_process("receiver", url, http) as (port, pid):
+    stats_file = Path(tempfile.mkdtemp(prefix="bench-receiver-stats-")) / "batches.json"
+    with server_process("receiver", url, http, str(stats_file)) as (port, pid):
         blast(port, [p for _, p in callbacks[: min(200, n // 10)]], concurrency=8)  # warm-up (counted in rows)
         warm = min(200, n // 10)
         with cpu_meter(pid, _postgres_pids(database_dir)) as cpu:
@@ -323,7 +356,8 @@ def measure_receiver(label: str, url: str, n: int, http: str = "cli", database_d
     delivered = sum(1 for s in store.get_statuses([mid for mid, _ in callbacks]).values() if s.delivered)
     store.dispose()
     ok = sum(c for s, c in statuses.items() if 200 <= s < 300)
-    result = Result(label, n - warm, ok, rows, seconds, statuses, cpu[0])
+    batches = json.loads(stats_file.read_text()) if stats_file.exists() else {}
+    result = Result(label, n - warm, ok, rows, seconds, statuses, cpu[0], batches)
     if delivered != n:
         raise AssertionError(f"{label}: only {delivered} of {n} messages delivered")
     return result
@@ -348,6 +382,16 @@ def _cpu_row(label: str, count: int, seconds: float, cpu: CpuSplit) -> str:
     )
 
 
+def _batch_summary(result: Result) -> str:
+    b = result.batches or {}
+    mean = b["callbacks"] / max(1, b["batches"])
+    per_batch = b["seconds"] / max(1, b["batches"]) * 1000
+    return (
+        f"{result.store}: {b['batches']:,} batches, {mean:.1f} callbacks each (largest {b['largest']}), "
+        f"{per_batch:.1f} ms per batch in record_deliveries"
+    )
+
+
 def run(quick: bool = False, http: str = "cli") -> str:
     """Run the benchmark and return a Markdown section."""
     from support.postgres import PostgresServer
@@ -364,8 +408,7 @@ def run(quick: bool = False, http: str = "cli") -> str:
         finally:
             postgres.destroy()
     server = (
-        "uvicorn as `airflow-messaging receiver` runs it (`receiver.server.server_config`: h11, header limits, "
-        "uvloop)"
+        "uvicorn as `airflow-messaging receiver` runs it (`receiver.server.server_config`: h11, header limits, uvloop)"
         if http == "cli"
         else "plain `uvicorn.run` defaults (httptools, uvloop; not the CLI's server)"
     )
@@ -403,6 +446,7 @@ def run(quick: bool = False, http: str = "cli") -> str:
         _cpu_row("ceiling (no-op handler)", n, n / ceiling, ceiling_cpu),
     ]
     lines += [_cpu_row(r.store, r.sent, r.seconds, r.cpu) for r in results if r.cpu is not None]
+    lines += ["", "Group commits (warm-up included): " + "; ".join(_batch_summary(r) for r in results if r.batches)]
     lost = [r for r in results if r.lost != 0]
     if lost:
         lines.append(f"\n**LOST CALLBACKS**: {[(r.store, r.lost) for r in lost]}")
@@ -416,9 +460,10 @@ def main() -> None:
     parser.add_argument("--serve", choices=["receiver", "ceiling"], help=argparse.SUPPRESS)
     parser.add_argument("--store-url", default="", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--stats-file", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.store_url, args.port, args.http)
+        serve(args.serve, args.store_url, args.port, args.http, args.stats_file)
         return
     print(run(quick=args.quick, http=args.http))
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_receiver import API_KEY, CUSTOMER_ID, _callbacks, _prepare_store  # noqa: E402
+from bench_receiver import API_KEY, CUSTOMER_ID, _callbacks, _prepare_store
 
 
 def _per_call(fn: Callable[[], object], n: int, rounds: int) -> float:
@@ -47,9 +47,15 @@ def cpu_stages(rounds: int) -> list[tuple[str, float]]:
     data, _text = _decode_json_object(body)
     n = 2000
     return [
-        ("Telesign HMAC check", _per_call(lambda: verify_telesign_signature(body, headers, CUSTOMER_ID, API_KEY), n, rounds)),
+        (
+            "Telesign HMAC check",
+            _per_call(lambda: verify_telesign_signature(body, headers, CUSTOMER_ID, API_KEY), n, rounds),
+        ),
         ("JSON decode (+ UTF-8, object check)", _per_call(lambda: _decode_json_object(body), n, rounds)),
-        ("pydantic model + events (parsing.telesign_delivery)", _per_call(lambda: parsing.telesign_delivery(data), n, rounds)),
+        (
+            "pydantic model + events (parsing.telesign_delivery)",
+            _per_call(lambda: parsing.telesign_delivery(data), n, rounds),
+        ),
     ]
 
 

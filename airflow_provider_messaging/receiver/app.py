@@ -7,7 +7,6 @@ store cannot take right now gets 503 so the vendor retries; bad input gets a 4xx
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import threading
@@ -149,7 +148,7 @@ def create_app(
                 update = parsing.telesign_delivery(data) if vendor == "telesign" else parsing.aerialink_delivery(data)
                 record = DeliveryRecord(vendor, update.message_id, tuple(update.events), text)
                 batcher = state["batcher"] if "batcher" in state else await run_in_threadpool(get_batcher)
-                status = await asyncio.wrap_future(batcher.submit(record))  # answered after the commit
+                status = await batcher.submit_async(record)  # answered after the commit
                 result: dict[str, Any] = {
                     "message_id": update.message_id,
                     "state": status.state.value if status else None,

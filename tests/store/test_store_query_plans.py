@@ -69,5 +69,8 @@ def test_one_batch_with_the_same_message_id_at_two_vendors_keeps_them_apart(stor
     telesign = store.get_status("SAME", vendor="telesign")
     aerialink = store.get_status("SAME", vendor="aerialink")
     assert telesign is not None and aerialink is not None
-    assert {a.channel: a.state for a in telesign.attempts} == {"rcs": DeliveryState.FAILED, "sms": DeliveryState.DELIVERED}
+    assert {a.channel: a.state for a in telesign.attempts} == {
+        "rcs": DeliveryState.FAILED,
+        "sms": DeliveryState.DELIVERED,
+    }
     assert {a.channel: a.state for a in aerialink.attempts} == {"rcs": DeliveryState.DELIVERED}

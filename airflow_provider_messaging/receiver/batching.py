@@ -19,7 +19,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from typing import TypeAlias, Union
 
 from airflow_provider_messaging.models.status import MessageStatus
@@ -96,10 +96,14 @@ class CommitBatcher:
         for future, result, error in outcomes:
             if isinstance(future, asyncio.Future):
                 by_loop.setdefault(future.get_loop(), []).append((future, result, error))
-            elif error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(result)
+                continue
+            try:
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(result)
+            except InvalidStateError:  # its waiter cancelled it (gave up): the commit stands, the answer is dropped
+                pass
         for loop, settled in by_loop.items():
             _call_soon(loop, _resolve, settled)
 

@@ -1,12 +1,16 @@
 """Benchmark: committed callbacks/s of the receiver vs a do-nothing FastAPI app of the same shape (the ceiling).
 
-The app under test runs in its own process (``uvicorn``, as ``airflow-messaging receiver`` runs it), so the load
-generator does not share its GIL. The load generator is a lean asyncio HTTP/1.1 client with keep-alive
+The app under test runs in its own process, served exactly as ``airflow-messaging receiver`` serves it
+(``receiver.server.server_config``: uvicorn with the h11 protocol, header limits and header deadline), so
+the load generator does not share its GIL; the ceiling app is served the same way. ``--http uvicorn``
+serves both with plain ``uvicorn.run`` defaults instead (httptools), to measure what the CLI's h11 costs. The load generator is a lean asyncio HTTP/1.1 client with keep-alive
 connections in this (second) process; it sends N distinct, validly signed Telesign delivery callbacks (the doc
 example with a distinct ``reference_id`` each, for messages whose sends are recorded). After the run the rows
-are counted: ``lost = sent_2xx - rows`` must be 0.
+are counted: ``lost = sent_2xx - rows`` must be 0. CPU seconds of the load generator, the receiver process,
+the database server and everything else on the machine are read around the timed run (psutil), so the
+figures say what bounded the rate on a shared machine.
 
-    .venv/bin/python bench/bench_receiver.py [--quick]
+    .venv/bin/python bench/bench_receiver.py [--quick] [--http cli|uvicorn]
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import base64
 import json
 import os
 import platform
+import signal
 import socket
 import subprocess
 import sys
@@ -39,13 +44,41 @@ TARGET_RATIO = 0.5
 
 
 # ---------------------------------------------------------------------------------------------- server side
-def _receiver_app(store_url: str) -> Any:
+def _receiver_app(store_url: str, stats_file: str = "") -> Any:
     from airflow_provider_messaging.receiver.app import create_app
     from airflow_provider_messaging.receiver.auth import CallbackAuth
     from airflow_provider_messaging.store import MessageStore
 
     auth = CallbackAuth(telesign_credentials=lambda: (CUSTOMER_ID, API_KEY))
-    return create_app(MessageStore(store_url), auth, max_body_bytes=65536)
+    store = MessageStore(store_url)
+    if stats_file:
+        _count_batches(store, stats_file)
+    return create_app(store, auth, max_body_bytes=65536)
+
+
+def _count_batches(store: Any, stats_file: str) -> None:
+    """Count the group commits of ``store`` (batches, callbacks, seconds inside); written to ``stats_file`` at exit."""
+    stats = {"batches": 0, "callbacks": 0, "seconds": 0.0, "largest": 0}
+    record_deliveries = store.record_deliveries
+
+    def counted(records: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return record_deliveries(records)
+        finally:
+            stats["seconds"] += time.perf_counter() - start
+            stats["batches"] += 1
+            stats["callbacks"] += len(records)
+            stats["largest"] = max(stats["largest"], len(records))
+
+    store.record_deliveries = counted
+
+    def write_and_exit(*_: Any) -> None:
+        Path(stats_file).write_text(json.dumps(stats))
+        raise SystemExit(0)
+
+    # uvicorn shuts down gracefully on SIGTERM, then raises it again for the handler it found: this one
+    signal.signal(signal.SIGTERM, write_and_exit)
 
 
 def _ceiling_app() -> Any:
@@ -68,12 +101,17 @@ def _ceiling_app() -> Any:
     return app
 
 
-def serve(kind: str, store_url: str, port: int) -> None:
-    """Entry point of the server process."""
+def serve(kind: str, store_url: str, port: int, http: str = "cli", stats_file: str = "") -> None:
+    """Entry point of the server process: ``cli`` = the server of ``airflow-messaging receiver``."""
     import uvicorn
 
-    app = _ceiling_app() if kind == "ceiling" else _receiver_app(store_url)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    from airflow_provider_messaging.receiver.server import server_config
+
+    app = _ceiling_app() if kind == "ceiling" else _receiver_app(store_url, stats_file)
+    if http == "uvicorn":
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        return
+    uvicorn.Server(server_config(app, host="127.0.0.1", port=port, log_level="warning")).run()
 
 
 def _free_port() -> int:
@@ -83,7 +121,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server_process(kind: str, store_url: str = "") -> Any:
+def server_process(kind: str, store_url: str = "", http: str = "cli", stats_file: str = "") -> Any:
+    """Yield ``(port, pid)`` of a server process."""
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [
@@ -95,6 +134,10 @@ def server_process(kind: str, store_url: str = "") -> Any:
         store_url,
         "--port",
         str(port),
+        "--http",
+        http,
+        "--stats-file",
+        stats_file,
     ]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -109,7 +152,7 @@ def server_process(kind: str, store_url: str = "") -> Any:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{kind} server did not start") from None
                 time.sleep(0.05)
-        yield port
+        yield port, process.pid
     finally:
         process.terminate()
         try:
@@ -188,6 +231,65 @@ def blast(port: int, payloads: list[bytes], concurrency: int = CONCURRENCY) -> t
 
 
 # ---------------------------------------------------------------------------------------------- measurements
+def _process_cpu(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes (those gone meanwhile count 0)."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def _postgres_pids(data_dir: Path | None) -> list[int]:
+    """The postmaster and its backends (the receiver's pooled connections, checkpointer, WAL writer ...)."""
+    import psutil
+
+    if data_dir is None:
+        return []
+    try:
+        postmaster = int((data_dir / "postmaster.pid").read_text().split()[0])
+        return [postmaster, *(child.pid for child in psutil.Process(postmaster).children(recursive=True))]
+    except (OSError, ValueError, psutil.Error):
+        return []
+
+
+def _machine_busy() -> float:
+    """CPU seconds all cores spent on anything but idle/iowait since boot."""
+    import psutil
+
+    times = psutil.cpu_times()
+    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0) - getattr(times, "guest", 0.0))
+
+
+@dataclass
+class CpuSplit:
+    """CPU seconds spent during the timed run, by whom."""
+
+    load_generator: float
+    receiver: float
+    database: float
+    machine: float
+
+    @property
+    def other(self) -> float:
+        return max(0.0, self.machine - self.load_generator - self.receiver - self.database)
+
+
+@contextmanager
+def cpu_meter(receiver_pid: int, database_pids: list[int]) -> Any:
+    """Measure the CPU split of the block; the yielded list receives one :class:`CpuSplit`."""
+    out: list[CpuSplit] = []
+    before = (time.process_time(), _process_cpu([receiver_pid]), _process_cpu(database_pids), _machine_busy())
+    yield out
+    after = (time.process_time(), _process_cpu([receiver_pid]), _process_cpu(database_pids), _machine_busy())
+    out.append(CpuSplit(*(b - a for a, b in zip(before, after, strict=True))))
+
+
 @dataclass
 class Result:
     store: str
@@ -196,6 +298,8 @@ class Result:
     rows: int
     seconds: float
     statuses: dict[int, int]
+    cpu: CpuSplit | None = None
+    batches: dict[str, Any] | None = None  # group commits in the server (warm-up included)
 
     @property
     def rate(self) -> float:
@@ -236,56 +340,85 @@ def _prepare_store(url: str, message_ids: list[str]) -> None:
     store.dispose()
 
 
-def measure_receiver(label: str, url: str, n: int) -> Result:
+def measure_receiver(label: str, url: str, n: int, http: str = "cli", database_dir: Path | None = None) -> Result:
     from airflow_provider_messaging.store import MessageStore
 
     callbacks = _callbacks(n)
     _prepare_store(url, [mid for mid, _ in callbacks])
-    with server_process("receiver", url) as port:
+    stats_file = Path(tempfile.mkdtemp(prefix="bench-receiver-stats-")) / "batches.json"
+    with server_process("receiver", url, http, str(stats_file)) as (port, pid):
         blast(port, [p for _, p in callbacks[: min(200, n // 10)]], concurrency=8)  # warm-up (counted in rows)
         warm = min(200, n // 10)
-        seconds, statuses = blast(port, [p for _, p in callbacks[warm:]])
+        with cpu_meter(pid, _postgres_pids(database_dir)) as cpu:
+            seconds, statuses = blast(port, [p for _, p in callbacks[warm:]])
     store = MessageStore(url)
     rows = store.count("callbacks") - warm
     delivered = sum(1 for s in store.get_statuses([mid for mid, _ in callbacks]).values() if s.delivered)
     store.dispose()
     ok = sum(c for s, c in statuses.items() if 200 <= s < 300)
-    result = Result(label, n - warm, ok, rows, seconds, statuses)
+    batches = json.loads(stats_file.read_text()) if stats_file.exists() else {}
+    result = Result(label, n - warm, ok, rows, seconds, statuses, cpu[0], batches)
     if delivered != n:
         raise AssertionError(f"{label}: only {delivered} of {n} messages delivered")
     return result
 
 
-def measure_ceiling(n: int) -> tuple[float, dict[int, int]]:
+def measure_ceiling(n: int, http: str = "cli") -> tuple[float, dict[int, int], CpuSplit]:
     payloads = [p for _, p in _callbacks(n)]
-    with server_process("ceiling") as port:
+    with server_process("ceiling", "", http) as (port, pid):
         blast(port, payloads[: n // 10], concurrency=8)
-        seconds, statuses = blast(port, payloads)
-    return n / seconds, statuses
+        with cpu_meter(pid, []) as cpu:
+            seconds, statuses = blast(port, payloads)
+    return n / seconds, statuses, cpu[0]
 
 
-def run(quick: bool = False) -> str:
+def _cpu_row(label: str, count: int, seconds: float, cpu: CpuSplit) -> str:
+    def us(value: float) -> str:
+        return f"{value / count * 1e6:,.0f}"
+
+    return (
+        f"| {label} | {us(seconds)} | {us(cpu.receiver)} | {us(cpu.database)} | {us(cpu.load_generator)} | "
+        f"{us(cpu.other)} | {cpu.machine / seconds / (os.cpu_count() or 1):.0%} |"
+    )
+
+
+def _batch_summary(result: Result) -> str:
+    b = result.batches or {}
+    mean = b["callbacks"] / max(1, b["batches"])
+    per_batch = b["seconds"] / max(1, b["batches"]) * 1000
+    return (
+        f"{result.store}: {b['batches']:,} batches, {mean:.1f} callbacks each (largest {b['largest']}), "
+        f"{per_batch:.1f} ms per batch in record_deliveries"
+    )
+
+
+def run(quick: bool = False, http: str = "cli") -> str:
     """Run the benchmark and return a Markdown section."""
     from support.postgres import PostgresServer
 
     n = 2000 if quick else 20000
-    ceiling, ceiling_statuses = measure_ceiling(n)
+    ceiling, ceiling_statuses, ceiling_cpu = measure_ceiling(n, http)
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-receiver-") as tmp:
-        results.append(measure_receiver("SQLite (WAL, synchronous=FULL)", f"sqlite:///{tmp}/bench.db", n))
+        results.append(measure_receiver("SQLite (WAL, synchronous=FULL)", f"sqlite:///{tmp}/bench.db", n, http))
         postgres = PostgresServer().start()
         try:
             url = postgres.create_database("bench_receiver")
-            results.append(measure_receiver("PostgreSQL (fsync=on)", url, n))
+            results.append(measure_receiver("PostgreSQL (fsync=on)", url, n, http, postgres.data))
         finally:
             postgres.destroy()
+    server = (
+        "uvicorn as `airflow-messaging receiver` runs it (`receiver.server.server_config`: h11, header limits, uvloop)"
+        if http == "cli"
+        else "plain `uvicorn.run` defaults (httptools, uvloop; not the CLI's server)"
+    )
 
     lines = [
         "## Callback receiver: committed callbacks/s",
         "",
         f"{n} distinct signed Telesign delivery callbacks (doc example, RCS 3056 -> SMS 3000), "
         f"{CONCURRENCY} keep-alive connections from a separate load-generator process; receiver = "
-        "`create_app()` under uvicorn (httptools, uvloop) in its own process; ceiling = same FastAPI route shape "
+        f"`create_app()` in its own process under {server}; ceiling = same FastAPI route shape and server "
         "whose handler only reads the body. "
         f"Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}{' (quick run)' if quick else ''}.",
         "",
@@ -303,6 +436,17 @@ def run(quick: bool = False) -> str:
             lines.append(f"| | statuses: {r.statuses} | | | | | | | |")
     if set(ceiling_statuses) - {200}:
         lines.append(f"\nCeiling statuses: {ceiling_statuses}")
+    lines += [
+        "",
+        "CPU during the timed run, microseconds per callback (wall = elapsed time per callback; "
+        "other = every other process on the machine; busy = share of all cores in use):",
+        "",
+        "| run | wall | receiver | database | load generator | other | busy |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        _cpu_row("ceiling (no-op handler)", n, n / ceiling, ceiling_cpu),
+    ]
+    lines += [_cpu_row(r.store, r.sent, r.seconds, r.cpu) for r in results if r.cpu is not None]
+    lines += ["", "Group commits (warm-up included): " + "; ".join(_batch_summary(r) for r in results if r.batches)]
     lost = [r for r in results if r.lost != 0]
     if lost:
         lines.append(f"\n**LOST CALLBACKS**: {[(r.store, r.lost) for r in lost]}")
@@ -312,14 +456,16 @@ def run(quick: bool = False) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--http", choices=["cli", "uvicorn"], default="cli", help="server of both apps (see above)")
     parser.add_argument("--serve", choices=["receiver", "ceiling"], help=argparse.SUPPRESS)
     parser.add_argument("--store-url", default="", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--stats-file", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.store_url, args.port)
+        serve(args.serve, args.store_url, args.port, args.http, args.stats_file)
         return
-    print(run(quick=args.quick))
+    print(run(quick=args.quick, http=args.http))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ store cannot take right now gets 503 so the vendor retries; bad input gets a 4xx
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import logging
@@ -153,7 +152,7 @@ def create_app(
                 update = adapter.parse_delivery(data)
                 record = DeliveryRecord(vendor, update.message_id, tuple(update.events), text)
                 batcher = state["batcher"] if "batcher" in state else await run_in_threadpool(get_batcher)
-                status = await asyncio.wrap_future(batcher.submit(record))  # answered after the commit
+                status = await batcher.submit_async(record)  # answered after the commit
                 result: dict[str, Any] = {
                     "message_id": update.message_id,
                     "state": status.state.value if status else None,

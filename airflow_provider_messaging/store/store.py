@@ -250,15 +250,24 @@ _SELECT_MESSAGE = select(messages).where(
     and_(messages.c.vendor == bindparam("b_vendor"), messages.c.message_id == bindparam("b_message_id"))
 )
 _UPDATE_MESSAGE = update(messages).where(messages.c.id == bindparam("b_id"))
+# by vendor AND message id: the unique index (vendor, message_id, channel) serves it; message_id alone
+# has no index of its own on attempts, so filtering on it scans the whole table on every batch
 _SELECT_ATTEMPTS_MANY = select(channel_attempts).where(
-    channel_attempts.c.message_id.in_(bindparam("ids", expanding=True))
+    and_(
+        channel_attempts.c.vendor == bindparam("b_vendor"),
+        channel_attempts.c.message_id.in_(bindparam("ids", expanding=True)),
+    )
 )
 _SELECT_MESSAGES_MANY = select(messages).where(messages.c.message_id.in_(bindparam("ids", expanding=True)))
 # Statements of the send ledger (bulk sends reserve and complete a chunk of keys at once).
 _SELECT_BY_KEYS = select(messages).where(messages.c.idempotency_key.in_(bindparam("keys", expanding=True)))
+# By vendor AND message id: the unique (vendor, message_id, channel) index serves it (message_id alone scans).
 _SELECT_ATTEMPTED_IDS = (
     select(channel_attempts.c.vendor, channel_attempts.c.message_id)
-    .where(channel_attempts.c.message_id.in_(bindparam("ids", expanding=True)))
+    .where(
+        (channel_attempts.c.vendor == bindparam("b_vendor"))
+        & channel_attempts.c.message_id.in_(bindparam("ids", expanding=True))
+    )
     .distinct()
 )
 _RESERVE_AGAIN = (
@@ -690,9 +699,13 @@ class MessageStore:
                 _COMPLETE,
                 [{"b_id": rows[key]["id"], "b_message_id": mid, "b_now": now} for key, mid in ids.items()],
             )
+            by_vendor: dict[str, set[str]] = {}
+            for key, mid in ids.items():
+                by_vendor.setdefault(rows[key]["vendor"], set()).add(mid)
             early = {
                 (row.vendor, row.message_id)
-                for row in connection.execute(_SELECT_ATTEMPTED_IDS, {"ids": sorted(set(ids.values()))}).all()
+                for vendor, mids in by_vendor.items()
+                for row in connection.execute(_SELECT_ATTEMPTED_IDS, {"b_vendor": vendor, "ids": sorted(mids)}).all()
             }
             statuses: dict[str, MessageStatus] = {}
             for key, mid in ids.items():
@@ -769,6 +782,9 @@ class MessageStore:
         now = utcnow()
         keys = sorted({(r.vendor, r.message_id) for r in records})
         ids = sorted({r.message_id for r in records})
+        ids_by_vendor: dict[str, list[str]] = {}
+        for vendor, message_id in keys:
+            ids_by_vendor.setdefault(vendor, []).append(message_id)
         with self._write() as connection:
             if not self.sqlite:
                 connection.execute(_LOCK_MANY, {"keys": [f"{v}:{m}" for v, m in keys]})
@@ -787,8 +803,8 @@ class MessageStore:
                 ],
             )
             stored: dict[tuple[str, str], dict[str, ChannelAttempt]] = {key: {} for key in keys}
-            for row in connection.execute(_SELECT_ATTEMPTS_MANY, {"ids": ids}):
-                if (row.vendor, row.message_id) in stored:
+            for vendor, vendor_ids in ids_by_vendor.items():
+                for row in connection.execute(_SELECT_ATTEMPTS_MANY, {"b_vendor": vendor, "ids": vendor_ids}):
                     stored[(row.vendor, row.message_id)][row.channel] = _attempt_from_row(row._mapping)
             inserts: dict[tuple[str, str, str], dict[str, Any]] = {}
             updates: dict[tuple[str, str, str], dict[str, Any]] = {}

@@ -341,7 +341,20 @@ class SendLedger:
         decision, gate = self.admission(request)
         if not isinstance(decision, SendNow):
             return self._held(request, decision)
-        reservation = self.store.reserve_send(
+        reservation = self._reserve(request, gate=gate)
+        if reservation.reason == ReservationReason.CAPPED:
+            return self._capped(request, reservation)
+        if not reservation.send:
+            return self._not_reserved(request, reservation)
+        result = self._call(request, limiter)
+        if result.outcome is Outcome.ACCEPTED:
+            assert result.message_id is not None
+            result.state = self._complete([(request.key, result.message_id)])[request.key]
+        return result
+
+    def _reserve(self, request: SendRequest, **extra: Any) -> Reservation:
+        """The store's locked reservation of ``request``'s key (``extra``: failover link, policy gate)."""
+        return self.store.reserve_send(
             idempotency_key=request.key,
             vendor=request.vendor,
             recipient=request.recipient,
@@ -353,17 +366,8 @@ class SendLedger:
             resend_unknown=self.resend_unknown,
             lease_seconds=self.lease_seconds,
             message_type=request.message_type,
-            gate=gate,
+            **extra,
         )
-        if reservation.reason == ReservationReason.CAPPED:
-            return self._capped(request, reservation)
-        if not reservation.send:
-            return self._not_reserved(request, reservation)
-        result = self._call(request, limiter)
-        if result.outcome is Outcome.ACCEPTED:
-            assert result.message_id is not None
-            result.state = self._complete([(request.key, result.message_id)])[request.key]
-        return result
 
     def _call(self, request: SendRequest, limiter: Limiter | None, *, record_failure: bool = True) -> SendResult:
         """The vendor call of a reserved key. Failures are recorded here (unless the caller records them);
@@ -607,20 +611,10 @@ class SendLedger:
         for index, step in enumerate(steps):
             # Reserving the next step and recording the previous step's refusal is one transaction: the
             # chain holds a RESERVED step from start to end, so no other try starts a second chain.
-            reservation = self.store.reserve_send(
-                idempotency_key=step.key,
-                vendor=step.vendor,
-                recipient=step.recipient,
-                channels=step.channels,
-                dag_id=step.origin.dag_id,
-                task_id=step.origin.task_id,
-                run_id=step.origin.run_id,
-                map_index=step.origin.map_index,
-                resend_unknown=self.resend_unknown,
-                lease_seconds=self.lease_seconds,
+            reservation = self._reserve(
+                step,
                 logical_key=logical_key,
                 attempt=index,
-                message_type=step.message_type,
                 gate=gate if index == 0 else None,  # one logical message counts once, at its first step
                 after_failure=previous,
             )

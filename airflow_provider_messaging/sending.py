@@ -307,7 +307,8 @@ class SendLedger:
         return decide_with(counts), (CapGate(tuple(scopes), admit) if scopes else None)
 
     def _held(self, request: SendRequest, decision: Decision, *, key: str | None = None) -> SendResult:
-        """The result of a send the policy holds back (a skip, or a wait for the recipient's window)."""
+        """The result of a send the policy holds back (a skip, or a wait for the recipient's window).
+        A skip is recorded in the store (a SKIPPED row with its reason); a wait is not: it sends later."""
         from airflow_provider_messaging.policies import Skip, WaitUntil
 
         if isinstance(decision, WaitUntil):
@@ -317,12 +318,37 @@ class SendLedger:
             assert isinstance(decision, Skip)
             result = self._result(request, Outcome.SKIPPED, error=decision.reason)
             result.skip_code = decision.code
+            self._record_skip(request, decision.code, decision.reason, logical_key=key)
         if key is not None:
             result.key = key
         self.log.info("Not sending %s to %s now: %s", request.key, request.recipient, decision.reason)
         return result
 
+    def _record_skip(self, request: SendRequest, code: str, reason: str, *, logical_key: str | None) -> None:
+        from airflow_provider_messaging.store import SendIntent
+
+        origin = request.origin
+        intent = SendIntent(
+            request.key,
+            request.vendor,
+            request.recipient,
+            tuple(request.channels),
+            origin.dag_id,
+            origin.task_id,
+            origin.run_id,
+            origin.map_index,
+            request.campaign_id,
+            message_type=request.message_type,
+        )
+        try:
+            self.store.record_skip(
+                intent, code=code, reason=reason, logical_key=logical_key, attempt=0 if logical_key else None
+            )
+        except Exception:  # the skip stands (nothing was sent); only its record is missing
+            self.log.exception("Could not record the policy skip of %s", request.key)
+
     def _capped(self, request: SendRequest, reservation: Reservation, *, key: str | None = None) -> SendResult:
+        """A reservation the caps refused (the store recorded the skip in the same transaction)."""
         result = self._result(request, Outcome.SKIPPED, error=reservation.error)
         result.skip_code = "frequency_cap"
         if key is not None:

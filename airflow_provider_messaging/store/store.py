@@ -666,6 +666,25 @@ class MessageStore:
         connection.execute(update(messages).where(messages.c.id == own["id"]).values(**values))
         return True
 
+    def record_skips(self, skips: Sequence[tuple[SendIntent, str, str]]) -> int:
+        """:meth:`record_skip` for many ``(intent, code, reason)`` in ONE transaction (bulk sends); a key
+        listed twice is recorded once (its last reason). Returns how many skips were written."""
+        by_key = {intent.idempotency_key: (intent, code, reason) for intent, code, reason in skips}
+        if not by_key:
+            return 0
+        now = utcnow()
+        written = 0
+        with self._write() as connection:
+            self._lock_send(connection, list(by_key))
+            existing = {
+                row.idempotency_key: dict(row._mapping)
+                for row in connection.execute(_SELECT_BY_KEYS, {"keys": list(by_key)}).all()
+            }
+            for key, (intent, code, reason) in by_key.items():
+                values = self._skip_values(intent, skip_error(code, reason), now)
+                written += self._write_skip(connection, existing.get(key), values)
+        return written
+
     def record_skip(
         self, intent: SendIntent, *, code: str, reason: str, logical_key: str | None = None, attempt: int | None = None
     ) -> bool:

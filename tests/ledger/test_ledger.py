@@ -337,3 +337,28 @@ def test_a_policy_skip_is_recorded_and_never_blocks_the_key(store: MessageStore)
     store.complete_send("skip/1", "MID-SKIP-1")
     assert not store.record_skip(intent, code="frequency_cap", reason="late")
     assert store.get_status("MID-SKIP-1") is not None and store.get_status("MID-SKIP-1").send_status == "ACCEPTED"
+
+
+def test_a_chunk_of_policy_skips_is_one_write_that_keeps_sent_keys(store: MessageStore) -> None:
+    from airflow_provider_messaging.store import SendIntent, skip_code
+
+    def intent(key: str) -> SendIntent:
+        return SendIntent(key, "telesign", "15551230002", ("sms",), message_type="MKT")
+
+    store.reserve_send(idempotency_key="chunk/sent", vendor="telesign", recipient="15551230002", channels=["sms"])
+    store.complete_send("chunk/sent", "MID-CHUNK-1")
+    skips = [
+        (intent("chunk/a"), "frequency_cap", "first"),
+        (intent("chunk/a"), "window_unreachable", "listed twice: the last reason"),
+        (intent("chunk/b"), "frequency_cap", "capped"),
+        (intent("chunk/sent"), "frequency_cap", "a sent key keeps its row"),
+    ]
+    assert store.record_skips(skips) == 2
+    with store.engine.connect() as connection:
+        stored = {r.idempotency_key: r for r in connection.execute(select(messages)).all()}
+    assert {k: r.send_status for k, r in stored.items()} == {
+        "chunk/sent": "ACCEPTED",
+        "chunk/a": "SKIPPED",
+        "chunk/b": "SKIPPED",
+    }
+    assert skip_code(stored["chunk/a"].error) == "window_unreachable" and stored["chunk/sent"].error is None

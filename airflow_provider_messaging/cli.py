@@ -56,6 +56,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 _SEND_PROBLEMS = {
     "REJECTED": "the vendor refused it (or could not be reached): nothing was sent",
     "UNKNOWN": "the request may have reached the vendor, the answer did not come back: not re-sent",
+    "SKIPPED": "the sending policy skipped it (a frequency cap, a window that never opens): nothing was sent",
 }
 
 

@@ -64,7 +64,7 @@ from airflow_provider_messaging.exceptions import (
 
 if TYPE_CHECKING:
     from airflow_provider_messaging.policies import CapScope, Decision, SendingPolicy
-    from airflow_provider_messaging.store import CapGate, MessageStore, Reservation
+    from airflow_provider_messaging.store import CapGate, MessageStore, Reservation, SendIntent
 
 log = logging.getLogger(__name__)
 
@@ -306,8 +306,11 @@ class SendLedger:
 
         return decide_with(counts), (CapGate(tuple(scopes), admit) if scopes else None)
 
-    def _held(self, request: SendRequest, decision: Decision, *, key: str | None = None) -> SendResult:
-        """The result of a send the policy holds back (a skip, or a wait for the recipient's window)."""
+    def _held(
+        self, request: SendRequest, decision: Decision, *, key: str | None = None, record: bool = True
+    ) -> SendResult:
+        """The result of a send the policy holds back (a skip, or a wait for the recipient's window).
+        A skip is recorded in the store (a SKIPPED row with its reason); a wait is not: it sends later."""
         from airflow_provider_messaging.policies import Skip, WaitUntil
 
         if isinstance(decision, WaitUntil):
@@ -317,12 +320,59 @@ class SendLedger:
             assert isinstance(decision, Skip)
             result = self._result(request, Outcome.SKIPPED, error=decision.reason)
             result.skip_code = decision.code
+            if record:
+                self._record_skip(request, decision.code, decision.reason, logical_key=key)
         if key is not None:
             result.key = key
         self.log.info("Not sending %s to %s now: %s", request.key, request.recipient, decision.reason)
         return result
 
+    @staticmethod
+    def _intent(request: SendRequest) -> SendIntent:
+        from airflow_provider_messaging.store import SendIntent
+
+        origin = request.origin
+        return SendIntent(
+            request.key,
+            request.vendor,
+            request.recipient,
+            tuple(request.channels),
+            origin.dag_id,
+            origin.task_id,
+            origin.run_id,
+            origin.map_index,
+            request.campaign_id,
+            message_type=request.message_type,
+        )
+
+    def _record_skip(self, request: SendRequest, code: str, reason: str, *, logical_key: str | None) -> None:
+        try:
+            self.store.record_skip(
+                self._intent(request),
+                code=code,
+                reason=reason,
+                logical_key=logical_key,
+                attempt=0 if logical_key else None,
+            )
+        except Exception:  # the skip stands (nothing was sent); only its record is missing
+            self.log.exception("Could not record the policy skip of %s", request.key)
+
+    def _record_skips(self, held: Sequence[tuple[SendRequest, SendResult]]) -> None:
+        """Record a chunk's policy skips in one transaction."""
+        skips = [
+            (self._intent(r), res.skip_code or "unknown", res.error or "")
+            for r, res in held
+            if res.outcome is Outcome.SKIPPED
+        ]
+        if not skips:
+            return
+        try:
+            self.store.record_skips(skips)
+        except Exception:  # the skips stand (nothing was sent); only their records are missing
+            self.log.exception("Could not record %d policy skip(s)", len(skips))
+
     def _capped(self, request: SendRequest, reservation: Reservation, *, key: str | None = None) -> SendResult:
+        """A reservation the caps refused (the store recorded the skip in the same transaction)."""
         result = self._result(request, Outcome.SKIPPED, error=reservation.error)
         result.skip_code = "frequency_cap"
         if key is not None:
@@ -479,6 +529,7 @@ class SendLedger:
                     opted_out = self._opted_out(chunk)
                     intents = []
                     gates: list[CapGate | None] = []
+                    held: list[tuple[SendRequest, SendResult]] = []
                     keys: set[str] = set()
                     now, chunk_counts = self._chunk_counts(chunk)
                     for request in chunk:
@@ -490,11 +541,15 @@ class SendLedger:
                             continue
                         decision, gate = self.admission(request, now=now, counts=chunk_counts.get(request.key))
                         if not isinstance(decision, SendNow):
-                            yield self._held(request, decision)  # each recipient waits for its own window
+                            # each recipient waits for its own window; skips are recorded per chunk
+                            held.append((request, self._held(request, decision, record=False)))
                             continue
                         keys.add(request.key)
                         intents.append(request)
                         gates.append(gate)
+                    self._record_skips(held)
+                    for _request, result in held:
+                        yield result
                     reservations = self.store.reserve_many(
                         [
                             SendIntent(

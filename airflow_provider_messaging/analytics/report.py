@@ -4,6 +4,8 @@ Definitions (the window selects messages by ``created_at`` and inbound messages 
 
 - **sent**: vendor messages the vendor accepted (``send_status`` ACCEPTED); ``send_failures`` counts the
   refused or unknown-outcome ones, which are left out of every rate.
+- **skipped by policy**: sends the sending policy skipped (``send_status`` SKIPPED), by reason
+  (``frequency_cap``, ``window_unreachable``); never sent, left out of every rate and of ``send_failures``.
 - **delivered**: state DELIVERED or READ; **failed**: complete without delivery; **pending**: the rest.
 - **delivery rate** = delivered / sent.
 - **fallback rate** = messages whose FIRST channel failed (FAILED/EXPIRED) and a LATER channel of the
@@ -69,6 +71,7 @@ class Report:
     opted_out: int
     logical_sends: int
     vendor_failovers: int
+    skipped_by_policy: dict[str, int] = field(default_factory=dict)  # skip code -> sends the policy skipped
 
     @property
     def delivery_rate(self) -> float | None:
@@ -107,6 +110,7 @@ class Report:
             "opt_out_rate": self.opt_out_rate,
             "logical_sends": self.logical_sends,
             "vendor_failovers": self.vendor_failovers,
+            "skipped_by_policy": dict(self.skipped_by_policy),
             "by_vendor_channel": [
                 {**asdict(g), "delivery_rate": g.delivery_rate, "fallback_rate": g.fallback_rate} for g in self.groups
             ],
@@ -155,7 +159,12 @@ def compute(
     durations: list[float] = []
     recipients: set[str] = set()
     logical: dict[str, list[tuple[int, str]]] = {}
+    skipped: dict[str, int] = {}
     for row in messages:
+        if row["send_status"] == "SKIPPED":  # error: "code: reason" (store.skip_error)
+            code = (row.get("error") or "").partition(": ")[0] or "unknown"
+            skipped[code] = skipped.get(code, 0) + 1
+            continue
         if row.get("logical_key"):
             logical.setdefault(row["logical_key"], []).append((row.get("attempt") or 0, row["send_status"]))
         if row["send_status"] != "ACCEPTED":
@@ -207,6 +216,7 @@ def compute(
         opted_out=len(opted_out),
         logical_sends=len(logical),
         vendor_failovers=failovers,
+        skipped_by_policy=dict(sorted(skipped.items())),
         **totals,
     )
 
@@ -248,6 +258,8 @@ def format_table(report: Report) -> str:
         f"opt-out rate: {_pct(report.opt_out_rate)} ({report.opted_out})",
         f"sends not taken by the vendor: {report.send_failures}   "
         f"vendor failovers: {report.vendor_failovers} of {report.logical_sends} failover sends",
+        f"skipped by policy: {sum(report.skipped_by_policy.values())}"
+        + "".join(f"   {code.replace('_', ' ')}: {n}" for code, n in report.skipped_by_policy.items()),
     ]
     return "\n".join(lines)
 

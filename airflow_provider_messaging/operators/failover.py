@@ -26,12 +26,19 @@ accepted, or of unknown outcome, no concurrent or later try sends through any ve
 definitely refused may be tried again by a retry. The returned record carries ``logical_id`` (the
 parent key), which :class:`MessageDeliverySensor` waits on: complete as soon as any vendor delivers.
 ``airflow-messaging status <key>`` (or ``MessageStore.logical_history``) shows every attempt.
+
+A sending policy (``policy=``, README: Sending policies) decides once per logical message, by
+``message_category`` (default: the first step's category, e.g. Telesign's ``message_type``), with the
+first step's connection extra and ``[messaging]`` as defaults: a cap counts the logical message once,
+and a closed window defers the task until it opens (a ``DateTimeTrigger``), then the chain runs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Sequence
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +48,7 @@ from airflow_provider_messaging import config
 from airflow_provider_messaging.compat import AirflowFailException, BaseOperator
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.operators.base import MessagingSendOperator
+from airflow_provider_messaging.policies.model import SendingPolicy
 from airflow_provider_messaging.sending import (
     FailureKind,
     Outcome,
@@ -74,9 +82,12 @@ class FailoverSendOperator(BaseOperator):
     :param failover_on: which failures move on: ``rejected``, ``rate_limited``, ``unavailable``.
     :param respect_opt_out: skip the message when the recipient opted out with ANY step's vendor.
     :param resend_unknown: send again although an earlier try's outcome is unknown (may duplicate).
+    :param policy: sending policy of the logical message (templated); overrides the first step's
+        connection extra ``sending_policy`` and ``[messaging] sending_policy``.
+    :param message_category: the type the policy decides by (templated); default the first step's.
     """
 
-    template_fields: Sequence[str] = ("steps", "idempotency_key")
+    template_fields: Sequence[str] = ("steps", "idempotency_key", "policy", "message_category")
     template_fields_renderers = {"steps": "json"}
     ui_color = "#e8f4fd"
 
@@ -88,6 +99,8 @@ class FailoverSendOperator(BaseOperator):
         failover_on: Sequence[str] = DEFAULT_FAILOVER_ON,
         respect_opt_out: bool = True,
         resend_unknown: bool = False,
+        policy: SendingPolicy | dict[str, Any] | None = None,
+        message_category: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -101,6 +114,9 @@ class FailoverSendOperator(BaseOperator):
         self.failover_on = tuple(failover_on)
         self.respect_opt_out = respect_opt_out
         self.resend_unknown = resend_unknown
+        # kept as plain data: operator arguments are serialized with the DAG
+        self.policy = policy.to_dict() if isinstance(policy, SendingPolicy) else policy
+        self.message_category = message_category
 
     @cached_property
     def store(self) -> MessageStore:
@@ -135,10 +151,18 @@ class FailoverSendOperator(BaseOperator):
             operator.send_request(payload, failover_key(key, index, operator.vendor), context)
             for index, (operator, payload) in enumerate(zip(operators, payloads, strict=True))
         ]
+        if self.message_category:
+            steps = [dataclasses.replace(step, message_type=str(self.message_category)) for step in steps]
         ledger = SendLedger(
-            self.store, respect_opt_out=self.respect_opt_out, resend_unknown=self.resend_unknown, logger=self.log
+            self.store,
+            respect_opt_out=self.respect_opt_out,
+            resend_unknown=self.resend_unknown,
+            logger=self.log,
+            policy=self._resolve_policy(operators[0]),
         )
         result = ledger.send_failover(key, steps, failover_on=[FailureKind(k) for k in self.failover_on])
+        if result.outcome is Outcome.WAITING and result.send_at is not None:
+            self._defer_until(result.send_at, result.error or "the recipient's window is closed")
         if result.outcome is Outcome.ACCEPTED:
             self.log.info("Sent %s via %s as %s", key, result.vendor, result.message_id)
         elif result.outcome is Outcome.ALREADY_SENT:
@@ -149,3 +173,19 @@ class FailoverSendOperator(BaseOperator):
         record["logical_id"] = key
         record["attempts"] = result.attempts
         return record
+
+    def _resolve_policy(self, first: MessagingSendOperator) -> SendingPolicy | None:
+        """``policy`` (or the first step's own) over the first step's connection extra over ``[messaging]``."""
+        if self.policy is not None:
+            first.policy = self.policy
+        return first.resolve_policy()
+
+    def execute_complete(self, context: Context, event: Any = None) -> Any:
+        """Resumed when the recipient's window opened: decide again (fresh caps) and send."""
+        return self.execute(context)
+
+    def _defer_until(self, moment: datetime, reason: str) -> None:
+        from airflow_provider_messaging.compat import DateTimeTrigger
+
+        self.log.info("%s: deferring until %s (no worker slot held)", reason, moment.isoformat())
+        self.defer(trigger=DateTimeTrigger(moment=moment), method_name="execute_complete")

@@ -15,6 +15,8 @@ from airflow_provider_messaging.store.store import (
     SendStatus,
     StoreError,
     StoreUnavailableError,
+    skip_code,
+    skip_error,
 )
 
 __all__ = [
@@ -32,4 +34,6 @@ __all__ = [
     "SendStatus",
     "StoreError",
     "StoreUnavailableError",
+    "skip_code",
+    "skip_error",
 ]

@@ -55,6 +55,22 @@ class SendStatus:
     ACCEPTED = "ACCEPTED"  # the vendor returned a message id
     REJECTED = "REJECTED"  # the vendor refused or was unreachable: nothing was sent, a retry may send
     UNKNOWN = "UNKNOWN"  # the request may have reached the vendor: never re-sent blindly
+    SKIPPED = "SKIPPED"  # the sending policy held it back (``error``: "code: reason"); never blocks a later send
+
+
+#: What a policy skip may overwrite: a key with no row, an earlier skip, or a definite refusal.
+_SKIP_OVERWRITES = frozenset({SendStatus.SKIPPED, SendStatus.REJECTED})
+
+
+def skip_error(code: str, reason: str) -> str:
+    """The ``error`` of a SKIPPED row: the skip code first, so the report can group by it."""
+    return f"{code}: {reason}"[:4000]
+
+
+def skip_code(error: str | None) -> str:
+    """The skip code of a SKIPPED row's ``error`` (see :func:`skip_error`)."""
+    code, sep, _ = (error or "").partition(": ")
+    return code if sep and code.replace("_", "").isalnum() else "unknown"
 
 
 #: How long a RESERVED send counts as in flight: long enough for a hook's whole retry budget (connect
@@ -143,7 +159,8 @@ def decide_reservation(
 ) -> Reservation:
     """Whether a new try may send, given the stored rows of its key (or of its failover siblings).
 
-    Pure; the store calls it inside the locked transaction that then writes the reservation.
+    Pure; the store calls it inside the locked transaction that then writes the reservation. A SKIPPED
+    row (the policy held an earlier try back) never blocks: a later try the policy allows sends.
     """
     if not rows:
         return Reservation(send=True, reason=ReservationReason.NEW)
@@ -510,12 +527,20 @@ class MessageStore:
                 counts = self._cap_counts(connection, {recipient: gate.scopes}, exclude_keys={idempotency_key})
                 refusal = gate.admit(counts[recipient])
                 if refusal is not None:
+                    own = next((r for r in rows if r["idempotency_key"] == idempotency_key), None)
+                    skipped = {
+                        **values,
+                        "send_status": SendStatus.SKIPPED,
+                        "error": skip_error("frequency_cap", refusal),
+                    }
+                    self._write_skip(connection, own, skipped)
                     return Reservation(send=False, reason=ReservationReason.CAPPED, error=refusal)
             own = next((r for r in rows if r["idempotency_key"] == idempotency_key), None)
             if own is None:
                 connection.execute(insert(messages).values(**values))
             else:
-                values.pop("created_at")
+                if own["send_status"] != SendStatus.SKIPPED:
+                    values.pop("created_at")  # a skipped key sends now: it counts for the caps from now
                 connection.execute(update(messages).where(messages.c.id == own["id"]).values(**values))
         return reservation
 
@@ -547,6 +572,7 @@ class MessageStore:
                 self._lock_caps(connection, list(gated))
             recent = self._recent_sends(connection, gated, exclude_keys=set(keys)) if gated else {}
             reservations: list[Reservation] = []
+            recounted: list[int] = []
             inserts: list[dict[str, Any]] = []
             updates: list[dict[str, Any]] = []
             for request in requests:
@@ -559,6 +585,9 @@ class MessageStore:
                     refusal = request.gate.admit(_count(sends, request.gate.scopes))
                     if refusal is not None:
                         reservations.append(Reservation(send=False, reason=ReservationReason.CAPPED, error=refusal))
+                        self._write_skip(
+                            connection, row, self._skip_values(request, skip_error("frequency_cap", refusal), now)
+                        )
                         continue
                     sends.append((now, request.vendor, request.message_type))  # counts for a later request
                 reservations.append(self._finish_reservation(decision))
@@ -598,11 +627,88 @@ class MessageStore:
                     )
                 else:
                     updates.append({"b_id": row["id"], **values})
+                    if row["send_status"] == SendStatus.SKIPPED:
+                        recounted.append(row["id"])
             if inserts:
                 connection.execute(insert(messages), inserts)
             if updates:
                 connection.execute(_RESERVE_AGAIN, updates)
+            if recounted:  # a skipped key sends now: it counts for the caps from now
+                connection.execute(update(messages).where(messages.c.id.in_(recounted)).values(created_at=now))
         return reservations
+
+    # ---- sends the sending policy held back
+    @staticmethod
+    def _skip_values(intent: SendIntent, error: str, now: datetime) -> dict[str, Any]:
+        return {
+            "vendor": intent.vendor,
+            "message_id": None,
+            "idempotency_key": intent.idempotency_key,
+            "recipient": intent.recipient,
+            "channels": list(intent.channels),
+            "send_status": SendStatus.SKIPPED,
+            "state": DeliveryState.QUEUED.value,
+            "complete": False,
+            "delivered_channel": None,
+            "attempts": None,
+            "dag_id": intent.dag_id,
+            "task_id": intent.task_id,
+            "run_id": intent.run_id,
+            "map_index": intent.map_index,
+            "campaign_id": intent.campaign_id,
+            "message_type": intent.message_type,
+            "created_at": now,
+            "updated_at": now,
+            "completed_at": None,
+            "error": error,
+        }
+
+    @staticmethod
+    def _write_skip(connection: Connection, own: Mapping[str, Any] | None, values: dict[str, Any]) -> bool:
+        """Record a policy skip of a key, unless the key's row says more (accepted, in flight, unknown)."""
+        if own is None:
+            connection.execute(insert(messages).values(**values))
+            return True
+        if own["send_status"] not in _SKIP_OVERWRITES:
+            return False
+        values = {k: v for k, v in values.items() if k not in ("created_at", "logical_key", "attempt")}
+        connection.execute(update(messages).where(messages.c.id == own["id"]).values(**values))
+        return True
+
+    def record_skips(self, skips: Sequence[tuple[SendIntent, str, str]]) -> int:
+        """:meth:`record_skip` for many ``(intent, code, reason)`` in ONE transaction (bulk sends); a key
+        listed twice is recorded once (its last reason). Returns how many skips were written."""
+        by_key = {intent.idempotency_key: (intent, code, reason) for intent, code, reason in skips}
+        if not by_key:
+            return 0
+        now = utcnow()
+        written = 0
+        with self._write() as connection:
+            self._lock_send(connection, list(by_key))
+            existing = {
+                row.idempotency_key: dict(row._mapping)
+                for row in connection.execute(_SELECT_BY_KEYS, {"keys": list(by_key)}).all()
+            }
+            for key, (intent, code, reason) in by_key.items():
+                values = self._skip_values(intent, skip_error(code, reason), now)
+                written += self._write_skip(connection, existing.get(key), values)
+        return written
+
+    def record_skip(
+        self, intent: SendIntent, *, code: str, reason: str, logical_key: str | None = None, attempt: int | None = None
+    ) -> bool:
+        """Record that the sending policy skipped ``intent`` (a SKIPPED row; ``error`` is "code: reason"),
+        under the key's lock like a reservation. A key already accepted, in flight or with an unknown
+        outcome keeps its row. Returns whether the skip was written."""
+        values = self._skip_values(intent, skip_error(code, reason), utcnow())
+        if logical_key is not None:
+            values.update(logical_key=logical_key, attempt=attempt)
+        with self._write() as connection:
+            self._lock_send(connection, [logical_key or intent.idempotency_key])
+            own = connection.execute(
+                select(messages).where(messages.c.idempotency_key == intent.idempotency_key)
+            ).first()
+            return self._write_skip(connection, dict(own._mapping) if own else None, values)
 
     # ---- frequency caps of the sending policy
     def _lock_caps(self, connection: Connection, recipients: Sequence[str]) -> None:
@@ -615,13 +721,13 @@ class MessageStore:
         self, connection: Connection, scopes: Mapping[str, Sequence[CapScope]], *, exclude_keys: set[str]
     ) -> dict[str, list[tuple[datetime, str, str | None]]]:
         """``(created_at, vendor, message_type)`` of each recipient's messages that count for a cap:
-        created since the oldest scope's start and not definitely refused by the vendor."""
+        created since the oldest scope's start, not definitely refused by the vendor nor skipped by a policy."""
         since = min(s.since for group in scopes.values() for s in group)
         rows = connection.execute(
             select(messages.c.recipient, messages.c.created_at, messages.c.vendor, messages.c.message_type).where(
                 messages.c.recipient.in_(list(scopes)),
                 messages.c.created_at >= since,
-                messages.c.send_status != SendStatus.REJECTED,
+                messages.c.send_status.not_in([SendStatus.REJECTED, SendStatus.SKIPPED]),
                 messages.c.idempotency_key.not_in(exclude_keys),
             )
         ).all()

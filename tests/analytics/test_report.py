@@ -15,7 +15,7 @@ from airflow_provider_messaging.analytics import report as analytics
 from airflow_provider_messaging.models.status import ChannelEvent, DeliveryState
 from airflow_provider_messaging.receiver.app import create_app
 from airflow_provider_messaging.receiver.auth import CallbackAuth
-from airflow_provider_messaging.store import MessageStore, NewInbound
+from airflow_provider_messaging.store import MessageStore, NewInbound, SendIntent
 from airflow_provider_messaging.store.schema import inbound_messages, messages
 
 DAY = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -80,6 +80,11 @@ def filled(store: MessageStore) -> MessageStore:
     # a failover send: Telesign refused, Aerialink took and delivered it
     _message(store, "L#0:telesign", "telesign", "15550000009", rs, None, logical="L", attempt=0)
     _message(store, "L#1:aerialink", "aerialink", "15550000009", ["rcs"], [("rcs", D)], took=8, logical="L", attempt=1)
+    # sends the sending policy skipped: counted by reason, never as sent or failed
+    for key, code in (("s1", "frequency_cap"), ("s2", "frequency_cap"), ("s3", "window_unreachable")):
+        intent = SendIntent(key, "telesign", "15550000001", ("sms",), message_type="MKT")
+        store.record_skip(intent, code=code, reason=f"{key} held back")
+        _at(store, key, DAY + timedelta(hours=11), None)
     noon = DAY + timedelta(hours=12)
     _inbound(store, "+1 555 000 0001", "YES", "generic", noon)
     _inbound(store, "15550000001", "thanks", None, noon + timedelta(minutes=1))
@@ -92,6 +97,7 @@ def filled(store: MessageStore) -> MessageStore:
 def test_figures_are_exact(filled: MessageStore) -> None:
     report = analytics.from_store(filled, SINCE, UNTIL)
     assert (report.sent, report.send_failures) == (7, 2)
+    assert report.skipped_by_policy == {"frequency_cap": 2, "window_unreachable": 1}
     assert (report.delivered, report.failed, report.pending, report.fallback) == (5, 1, 1, 1)
     assert report.delivery_rate == pytest.approx(5 / 7) and report.fallback_rate == pytest.approx(1 / 7)
     assert report.time_to_deliver_s == {"p50": 6.0, "p90": 10.0, "p95": 10.0, "p99": 10.0}
@@ -119,11 +125,13 @@ def test_cli_table_json_and_chart(filled: MessageStore, tmp_path, capsys) -> Non
     data = json.loads(capsys.readouterr().out)
     assert (data["sent"], data["delivered"], data["fallback"], data["replied"]) == (7, 5, 1, 2)
     assert data["time_to_deliver_s"]["p50"] == 6.0
+    assert data["skipped_by_policy"] == {"frequency_cap": 2, "window_unreachable": 1}
     chart = tmp_path / "report.png"
     assert cli.main([*base, "--chart", str(chart)]) == 0
     table = capsys.readouterr().out
     assert "telesign   rcs            3      2      1      0   66.7%   33.3%  rcs 1, sms 1" in table
     assert "total" in table and "71.4%" in table and "p50 6.00s" in table
+    assert "skipped by policy: 3   frequency cap: 2   window unreachable: 1" in table
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = tmp_path / "report.svg"
     assert cli.main([*base, "--chart", str(svg)]) == 0

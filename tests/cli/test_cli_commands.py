@@ -163,3 +163,17 @@ def test_usage_errors_exit_2() -> None:
     assert run().returncode == 2
     assert run("optouts", "purge").returncode == 2
     assert run("db").returncode == 2
+
+
+def test_status_of_a_policy_skip_says_why(store_url: str) -> None:
+    from airflow_provider_messaging.store import SendIntent
+
+    store = MessageStore(store_url)
+    store.upgrade()
+    intent = SendIntent("promo/send/manual__1/-1", "telesign", "15550000042", ("sms",), message_type="MKT")
+    store.record_skip(intent, code="frequency_cap", reason="frequency cap reached: 1 sent, cap 1 per 1d")
+    store.dispose()
+    result = run("--store-url", store_url, "status", "promo/send/manual__1/-1")
+    assert result.returncode == 0, result.stderr
+    assert "send: SKIPPED - the sending policy skipped it" in result.stdout
+    assert "error: frequency_cap: frequency cap reached: 1 sent, cap 1 per 1d" in result.stdout

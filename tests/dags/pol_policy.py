@@ -10,6 +10,7 @@ import pendulum
 from airflow.sdk import DAG
 
 from airflow_provider_messaging.operators.aerialink import AerialinkRcsTextOperator
+from airflow_provider_messaging.operators.failover import FailoverSendOperator, failover_step
 from airflow_provider_messaging.operators.telesign import TelesignRcsLinkButtonOperator, TelesignSmsOperator
 
 START = pendulum.datetime(2025, 1, 1, tz="UTC")
@@ -102,3 +103,29 @@ with DAG("pol_campaign_window", schedule=None, start_date=START, catchup=False):
         message_type="MKT",
         policy=WINDOW,
     )
+
+with DAG("pol_failover", schedule=None, start_date=START, catchup=False):
+    # one logical message through two vendors, under a window and a cap of one a day: the first waits for
+    # the window and sends; the second is capped (the logical message counted once) and skipped
+    FAILOVER_STEPS = [
+        failover_step(
+            TelesignSmsOperator,
+            telesign_conn_id="pol_fo_telesign",
+            phone_number="{{ dag_run.conf['phone'] }}",
+            text="Spring sale: 20% off today only",
+        ),
+        failover_step(
+            AerialinkRcsTextOperator,
+            aerialink_conn_id="pol_fo_aerialink",
+            destination="{{ dag_run.conf['phone'] }}",
+            message_text="Spring sale: 20% off today only",
+        ),
+    ]
+    FAILOVER_POLICY = {**WINDOW, **ONE_A_DAY}
+    first_promo = FailoverSendOperator(
+        task_id="promo", steps=FAILOVER_STEPS, policy=FAILOVER_POLICY, message_category="MKT"
+    )
+    second_promo = FailoverSendOperator(
+        task_id="again", steps=FAILOVER_STEPS, policy=FAILOVER_POLICY, message_category="MKT"
+    )
+    first_promo >> second_promo

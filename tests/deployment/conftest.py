@@ -20,9 +20,11 @@ def installed_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def deployment(installed_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    """api-server, scheduler, dag-processor, triggerer and the sandbox, with the shipped example DAGs."""
+    """api-server, scheduler, dag-processor, triggerer and the sandbox, with the shipped example DAGs
+    and the test's own (tests/deployment/dags)."""
     examples = sorted((installed_package(installed_python) / "example_dags").glob("example_*.py"))
-    instance = Deployment(installed_python, tmp_path_factory.mktemp("deployment"), examples)
+    own = sorted((Path(__file__).parent / "dags").glob("deploy_*.py"))  # the deployment test's own DAGs
+    instance = Deployment(installed_python, tmp_path_factory.mktemp("deployment"), [*examples, *own])
     try:
         yield instance.start()
     finally:

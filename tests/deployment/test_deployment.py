@@ -14,7 +14,9 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -26,6 +28,10 @@ from airflow_provider_messaging.store import MessageStore
 pytestmark = pytest.mark.timeout(600)
 TERMINAL = {"success", "failed"}
 SENSOR_CLASSES = {"MessageDeliverySensor", "InboundMessageSensor"}
+# tests/deployment/dags: a marketing send whose window (in the recipient's zone) opens a while after the run
+POLICY_DAG = "deploy_policy_window"
+POLICY_PHONE = "12025550101"  # America/New_York; the sandbox delivers it (last digit 1)
+POLICY_WAIT = timedelta(seconds=60)  # long enough for the task to start (and defer) before the window opens
 
 
 @dataclass
@@ -35,6 +41,7 @@ class Runs:
     deployment: Deployment
     run_ids: dict[str, str]
     sensors: set[tuple[str, str, int]]  # (dag_id, task_id, map_index) of every delivery sensor
+    window_opens: datetime  # when the policy DAG's window opened
     seen: dict[tuple[str, str, int], set[str]] = field(default_factory=dict)
 
     def task_instances(self, dag_id: str) -> list[dict[str, Any]]:
@@ -75,7 +82,7 @@ class Runs:
 @pytest.fixture(scope="module")
 def runs(deployment: Deployment) -> Runs:
     dags = {d["dag_id"]: d for d in deployment.api("GET", "/dags", params={"limit": 100})["dags"]}
-    assert set(dags) == set(EXPECTED), "the DAGs folder holds exactly the shipped examples"
+    assert set(dags) == {*EXPECTED, POLICY_DAG}, "the DAGs folder holds the shipped examples and the policy DAG"
     assert all(d["is_paused"] for d in dags.values()), "examples start paused"
     sensors = set()
     for dag_id in EXPECTED:
@@ -86,11 +93,19 @@ def runs(deployment: Deployment) -> Runs:
 
     deployment.sandbox("POST", "/callbacks/hold")
     run_ids = {}
+    # first: its window opens POLICY_WAIT after now, in the recipient's zone (HH:MM:SS, a 2-hour window)
+    opens = datetime.now(ZoneInfo("America/New_York")).replace(microsecond=0) + POLICY_WAIT
+    window = f"{opens:%H:%M:%S}-{opens + timedelta(hours=2):%H:%M:%S}"
+    deployment.api("PATCH", f"/dags/{POLICY_DAG}", json={"is_paused": False})
+    conf = {"phone": POLICY_PHONE, "window": window}
+    run_ids[POLICY_DAG] = deployment.api(
+        "POST", f"/dags/{POLICY_DAG}/dagRuns", json={"logical_date": None, "conf": conf}
+    )["dag_run_id"]
     for dag_id in EXPECTED:
         deployment.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
         run = deployment.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None})
         run_ids[dag_id] = run["dag_run_id"]
-    result = Runs(deployment, run_ids, sensors)
+    result = Runs(deployment, run_ids, sensors, opens.astimezone(timezone.utc))
 
     def all_sensors_deferred() -> bool:
         states = result.observe()
@@ -184,7 +199,7 @@ def test_messages_api_answers_only_an_airflow_login(runs: Runs) -> None:
     assert "message_id" not in anonymous.text
     authorized = requests.get(url, headers={"Authorization": f"Bearer {runs.deployment.token()}"}, timeout=30)
     assert authorized.status_code == 200
-    assert {m["dag_id"] for m in authorized.json()["messages"]} == set(EXPECTED)
+    assert {m["dag_id"] for m in authorized.json()["messages"]} == {*EXPECTED, POLICY_DAG}
     with_callback_token = requests.get(url, params={"token": runs.deployment.secrets.callback_token}, timeout=30)
     assert with_callback_token.status_code == 401
 
@@ -202,7 +217,9 @@ def test_cli_json_of_the_installed_package_parses(runs: Runs) -> None:
     assert (data["state"], data["delivered_channel"]) == ("DELIVERED", "sms")
     report = deployment.run("airflow-messaging", "report", "--since", "1h", "--json")
     assert report.returncode == 0, report.stderr
-    assert json.loads(report.stdout)["sent"] == sum(len(e.outcomes) for e in EXPECTED.values())
+    assert (
+        json.loads(report.stdout)["sent"] == sum(len(e.outcomes) for e in EXPECTED.values()) + 1
+    )  # + the policy DAG's
 
 
 def test_workarounds_for_the_connection_test_button_of_airflow_3_3_2(deployment: Deployment) -> None:
@@ -225,3 +242,21 @@ def test_workarounds_for_the_connection_test_button_of_airflow_3_3_2(deployment:
     for conn_id in ("telesign_no_port", "aerialink_default"):
         cli = deployment.run("airflow", "connections", "test", conn_id)
         assert cli.returncode == 0 and "Connection success!" in cli.stdout, cli.stdout + cli.stderr
+
+
+def test_a_marketing_send_outside_its_window_deferred_in_the_triggerer_then_sent(runs: Runs) -> None:
+    """The sending policy's window deferral against the real triggerer: the task deferred (no worker slot
+    held), the DateTimeTrigger fired when the recipient's window opened, and the send went out then, once."""
+    deployment = runs.deployment
+    (ti,) = runs.task_instances(POLICY_DAG)
+    assert (ti["task_id"], ti["state"], ti["try_number"]) == ("promo", "success", 1)  # resumed, not retried
+    log = runs.log(POLICY_DAG, ti)
+    assert "window" in log and "deferring until" in log, log[-3000:]
+    assert "Pausing task as DEFERRED" in log and "Trigger fired event" in log, log[-3000:]
+    store = MessageStore(deployment.env["AIRFLOW__MESSAGING__STORE_URL"])
+    try:
+        (message,) = store.list_messages(dag_id=POLICY_DAG)
+    finally:
+        store.dispose()
+    assert message.send_status == "ACCEPTED" and message.recipient == POLICY_PHONE
+    assert message.created_at is not None and message.created_at >= runs.window_opens  # reserved once open

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, select, update
 
 from airflow_provider_messaging.exceptions import (
     AuthenticationError,
@@ -63,6 +63,12 @@ def row(status: str, age_seconds: float = 0) -> dict[str, Any]:
         ([row("REJECTED"), row("RESERVED", 5)], True, False, ReservationReason.IN_FLIGHT),
         ([row("REJECTED"), row("UNKNOWN")], False, False, ReservationReason.UNKNOWN),
         ([row("REJECTED"), row("REJECTED")], False, True, ReservationReason.RETRY),
+        # a send the policy skipped never blocks a later one the policy allows
+        ([row("SKIPPED")], False, True, ReservationReason.RETRY),
+        ([row("SKIPPED"), row("REJECTED")], False, True, ReservationReason.RETRY),
+        ([row("SKIPPED"), row("ACCEPTED")], False, False, ReservationReason.ACCEPTED),
+        ([row("SKIPPED"), row("RESERVED", 5)], True, False, ReservationReason.IN_FLIGHT),
+        ([row("SKIPPED"), row("UNKNOWN")], False, False, ReservationReason.UNKNOWN),
     ],
 )
 def test_reservation_rules(rows: list[dict[str, Any]], resend_unknown: bool, send: bool, reason: str) -> None:
@@ -298,3 +304,61 @@ def test_a_reused_vendor_id_does_not_leave_the_whole_batch_leased(store: Message
     statuses = {k: store.get_status(k) for k in ("b/1", "b/2", "b/3")}
     assert statuses["b/1"].send_status == statuses["b/3"].send_status == SendStatus.ACCEPTED  # type: ignore[union-attr]
     assert statuses["b/2"].send_status == SendStatus.RESERVED  # type: ignore[union-attr]  # leased: never re-sent blindly
+
+
+def test_a_policy_skip_is_recorded_and_never_blocks_the_key(store: MessageStore) -> None:
+    """A SKIPPED row keeps the reason; the key's next reservation sends and counts from then on;
+    a skip never overwrites a key that was sent (or is in flight)."""
+    from airflow_provider_messaging.store import SendIntent, skip_code
+
+    intent = SendIntent("skip/1", "telesign", "15551230001", ("sms",), "dag", "task", "run", None, message_type="MKT")
+    assert store.record_skip(intent, code="window_unreachable", reason="no window opens within 1 day")
+    with store.engine.connect() as connection:
+        skipped = connection.execute(select(messages).where(messages.c.idempotency_key == "skip/1")).one()
+    assert (skipped.send_status, skipped.dag_id, skipped.message_type) == ("SKIPPED", "dag", "MKT")
+    assert skip_code(skipped.error) == "window_unreachable" and "no window opens" in skipped.error
+    # a skipped send is not a send: it does not count for a cap
+    from airflow_provider_messaging.policies.decision import CapScope
+
+    scope = CapScope(since=skipped.created_at - timedelta(days=1))
+    assert store.count_recent_sends("15551230001", [scope]) == {scope: 0}
+
+    reservation = store.reserve_send(
+        idempotency_key="skip/1", vendor="telesign", recipient="15551230001", channels=["sms"]
+    )
+    assert (reservation.send, reservation.reason) == (True, ReservationReason.RETRY)
+    with store.engine.connect() as connection:
+        reserved = connection.execute(select(messages).where(messages.c.idempotency_key == "skip/1")).one()
+    assert (reserved.send_status, reserved.error) == (SendStatus.RESERVED, None)
+    assert reserved.created_at >= skipped.created_at  # counts for the caps from its real send
+    assert store.count_recent_sends("15551230001", [scope]) == {scope: 1}
+    # in flight, then sent: a late skip record does not overwrite either
+    assert not store.record_skip(intent, code="frequency_cap", reason="late")
+    store.complete_send("skip/1", "MID-SKIP-1")
+    assert not store.record_skip(intent, code="frequency_cap", reason="late")
+    assert store.get_status("MID-SKIP-1") is not None and store.get_status("MID-SKIP-1").send_status == "ACCEPTED"
+
+
+def test_a_chunk_of_policy_skips_is_one_write_that_keeps_sent_keys(store: MessageStore) -> None:
+    from airflow_provider_messaging.store import SendIntent, skip_code
+
+    def intent(key: str) -> SendIntent:
+        return SendIntent(key, "telesign", "15551230002", ("sms",), message_type="MKT")
+
+    store.reserve_send(idempotency_key="chunk/sent", vendor="telesign", recipient="15551230002", channels=["sms"])
+    store.complete_send("chunk/sent", "MID-CHUNK-1")
+    skips = [
+        (intent("chunk/a"), "frequency_cap", "first"),
+        (intent("chunk/a"), "window_unreachable", "listed twice: the last reason"),
+        (intent("chunk/b"), "frequency_cap", "capped"),
+        (intent("chunk/sent"), "frequency_cap", "a sent key keeps its row"),
+    ]
+    assert store.record_skips(skips) == 2
+    with store.engine.connect() as connection:
+        stored = {r.idempotency_key: r for r in connection.execute(select(messages)).all()}
+    assert {k: r.send_status for k, r in stored.items()} == {
+        "chunk/sent": "ACCEPTED",
+        "chunk/a": "SKIPPED",
+        "chunk/b": "SKIPPED",
+    }
+    assert skip_code(stored["chunk/a"].error) == "window_unreachable" and stored["chunk/sent"].error is None

@@ -59,7 +59,33 @@ def test_a_capped_send_is_skipped_and_otp_is_exempt(env: Env) -> None:
     dag_run = run_dag("pol_cap", FILE, phone=NEW_YORK)
     assert states(dag_run) == {"first": ("success", 1), "second": ("skipped", 1), "code": ("success", 1)}
     assert [r.json()["message_type"] for r in env.vendor.sends("pol_cap")] == ["ARN", "OTP"]
-    assert sorted(r["task_id"] for r in rows(env.store)) == ["code", "first"]
+    stored = {r["task_id"]: r for r in rows(env.store)}
+    assert {t: r["send_status"] for t, r in stored.items()} == {
+        "first": "ACCEPTED",
+        "second": "SKIPPED",
+        "code": "ACCEPTED",
+    }
+    assert stored["second"]["error"].startswith("frequency_cap: ")  # the reason, for the view and the report
+
+
+def test_failover_send_applies_its_policy_once_per_logical_message(env: Env) -> None:
+    """``policy=``/``message_category=`` on FailoverSendOperator: a closed window defers the whole chain,
+    then it sends once through the first vendor; the next logical message is capped and skipped."""
+    env.vendor.connect("pol_fo_telesign", "telesign")
+    env.vendor.connect("pol_fo_aerialink", "aerialink")
+    window, opens = _window_opening_in(6, "America/New_York")
+
+    dag_run = run_dag("pol_failover", FILE, phone=NEW_YORK, window=window)
+
+    assert states(dag_run) == {"promo": ("success", 1), "again": ("skipped", 1)}
+    assert (len(env.vendor.sends("pol_fo_telesign")), len(env.vendor.sends("pol_fo_aerialink"))) == (1, 0)
+    stored = {r["task_id"]: r for r in rows(env.store)}
+    sent, skipped = stored["promo"], stored["again"]
+    assert sent["send_status"] == "ACCEPTED" and sent["message_type"] == "MKT"  # the category, not Telesign's
+    assert opens <= sent["created_at"]  # reserved only once the window was open
+    assert skipped["send_status"] == "SKIPPED" and skipped["error"].startswith("frequency_cap: ")
+    assert skipped["logical_key"] == f"pol_failover/again/{dag_run.run_id}/-1" and skipped["attempt"] == 0
+    assert xcom(dag_run, "promo")["logical_id"] == sent["logical_key"]
 
 
 def test_dry_run_previews_and_sends_nothing(env: Env) -> None:

@@ -115,6 +115,10 @@ def test_a_frequency_cap_skips_with_a_clear_reason(store: MessageStore, vendor: 
     assert second.outcome is Outcome.SKIPPED and second.skip_code == "frequency_cap"
     assert second.record()["status"] == "SKIPPED_FREQUENCY_CAP"
     assert "1 sent, cap 1 per 1d" in (second.error or "")
+    # the skip is recorded with its reason (the Messages view and the report show it)
+    skipped = {r["idempotency_key"]: r for r in _rows(store)}["k2"]
+    assert (skipped["send_status"], skipped["message_id"]) == ("SKIPPED", None)
+    assert skipped["error"] == f"frequency_cap: {second.error}"
     # a retry of the first key is not capped by its own earlier send: it returns it
     again = ledger.send(_request(vendor, "k1", NEW_YORK))
     assert again.outcome is Outcome.ALREADY_SENT and again.message_id == first.message_id
@@ -123,7 +127,11 @@ def test_a_frequency_cap_skips_with_a_clear_reason(store: MessageStore, vendor: 
     # a day after the first send the cap is free again (a rolling period)
     created = _rows(store)[0]["created_at"]
     tomorrow = _ledger(store, ONE_A_DAY, now=created + timedelta(days=1, seconds=1))
-    assert tomorrow.send(_request(vendor, "k3", NEW_YORK)).outcome is Outcome.ACCEPTED
+    # the skipped key does not block its own later send: the policy allows it now, so it sends
+    resent = tomorrow.send(_request(vendor, "k2", NEW_YORK))
+    assert resent.outcome is Outcome.ACCEPTED
+    row = {r["idempotency_key"]: r for r in _rows(store)}["k2"]
+    assert (row["send_status"], row["message_id"], row["error"]) == ("ACCEPTED", resent.message_id, None)
     assert len(vendor.requests_to(PATH)) == 3
 
 
@@ -164,7 +172,9 @@ def test_bulk_each_recipient_waits_for_its_own_window_and_caps_hold(
     assert results[SYDNEY].outcome is Outcome.WAITING and results[la].outcome is Outcome.WAITING
     assert results[la].send_at is not None and results[la].send_at > now
     assert results[SYDNEY].send_at is not None and results[SYDNEY].send_at > now
-    assert sorted(r["idempotency_key"] for r in _rows(store)) == ["bulk/12025550123", "earlier"]
+    # waiting recipients have no row (they send later); the capped one is recorded as skipped
+    stored = {r["idempotency_key"]: r["send_status"] for r in _rows(store)}
+    assert stored == {"earlier": "ACCEPTED", "bulk/12025550123": "ACCEPTED", f"bulk/{capped}": "SKIPPED"}
 
 
 def test_bulk_counts_its_own_chunk(store: MessageStore, vendor: LocalHttpServer) -> None:
@@ -174,6 +184,13 @@ def test_bulk_counts_its_own_chunk(store: MessageStore, vendor: LocalHttpServer)
     outcomes = sorted(r.outcome.value for r in ledger.send_many(requests, concurrency=2))
     assert outcomes == ["accepted", "skipped"]
     assert len(vendor.requests_to(PATH)) == 1
+    # refused inside the reservation's transaction: recorded there, with the cap's reason
+    rows = {r["idempotency_key"]: r for r in _rows(store)}
+    assert rows["x/2"]["send_status"] == "SKIPPED" and rows["x/2"]["error"].startswith("frequency_cap: ")
+    # a later bulk run the policy allows sends the skipped key (a day later: the cap is free again)
+    later = _ledger(store, ONE_A_DAY, now=rows["x/1"]["created_at"] + timedelta(days=1, seconds=1))
+    assert [r.outcome for r in later.send_many([_request(vendor, "x/2", NEW_YORK)])] == [Outcome.ACCEPTED]
+    assert {r["idempotency_key"]: r["send_status"] for r in _rows(store)} == {"x/1": "ACCEPTED", "x/2": "ACCEPTED"}
 
 
 def test_eight_processes_one_recipient_cap_of_one_per_day(store: MessageStore, vendor: LocalHttpServer) -> None:
@@ -188,7 +205,7 @@ def test_eight_processes_one_recipient_cap_of_one_per_day(store: MessageStore, v
         outcomes = sorted(job.get(timeout=240) for job in jobs)
     assert outcomes == ["accepted:"] + ["skipped:frequency_cap"] * 7
     assert len(vendor.requests_to(PATH)) == 1  # the vendor saw one message
-    assert [r["send_status"] for r in _rows(store)] == ["ACCEPTED"]
+    assert sorted(r["send_status"] for r in _rows(store)) == ["ACCEPTED"] + ["SKIPPED"] * 7
 
 
 def test_a_vendor_opt_out_error_puts_the_recipient_on_the_list(store: MessageStore, vendor: LocalHttpServer) -> None:
@@ -227,4 +244,6 @@ def test_failover_counts_one_logical_message_once(store: MessageStore, vendor: L
     second = ledger.send_failover("logical-2", steps("logical-2", NEW_YORK))
     assert second.outcome is Outcome.SKIPPED and second.skip_code == "frequency_cap"
     assert second.key == "logical-2"
+    [skip] = [a for a in store.logical_history("logical-2")]
+    assert skip["send_status"] == "SKIPPED" and skip["error"].startswith("frequency_cap: ")
     assert len(vendor.requests_to(PATH)) == 2  # the refusal and the accepted fallback; nothing for logical-2

@@ -223,3 +223,36 @@ def test_a_never_sent_message_opens_by_its_idempotency_key(store: MessageStore, 
         assert detail.status_code == 200, detail.text
         assert detail.json()["message"]["idempotency_key"] == key
         assert session.get(f"{url}{API}/messages/{quote('no/such/key', safe='')}", timeout=30).status_code == 404
+
+
+def test_a_policy_skip_is_listed_with_its_reason(store: MessageStore, tokens: dict[str, str]) -> None:
+    """A send the sending policy skipped has a row: listed as SKIPPED with the reason, and opens by its key."""
+    from airflow_provider_messaging.policies import SendingPolicy
+    from airflow_provider_messaging.sending import Origin, SendLedger, SendRequest
+
+    sent: list[str] = []
+
+    def send() -> str:
+        sent.append("x")
+        return f"ts-cap-{len(sent)}"
+
+    ledger = SendLedger(store, policy=SendingPolicy.from_dict({"caps": [{"limit": 1, "period": "1d"}]}))
+    origin = Origin("promo_dag", "send_promo", "manual__1", None)
+    for key in ("promo/1", "promo/2"):
+        ledger.send(SendRequest(key, "telesign", "15550000042", ("sms",), send=send, origin=origin, message_type="MKT"))
+    assert sent == ["x"]
+    app = create_app(store=store, auth=CallbackAuth(token="callback-secret"))
+    auth = {"Authorization": f"Bearer {tokens['viewer']}"}
+    with TestClient(app) as client:
+        listed = client.get(f"{API}/messages", headers=auth, params={"dag_id": "promo_dag"}).json()["messages"]
+        by_key = {m["idempotency_key"]: m for m in listed}
+        assert by_key["promo/1"]["send_status"] == "ACCEPTED"
+        skipped = by_key["promo/2"]
+        assert (skipped["send_status"], skipped["task_id"]) == ("SKIPPED", "send_promo") and not skipped["message_id"]
+        assert skipped["error"].startswith("frequency_cap: ") and "cap 1 per 1d" in skipped["error"]
+        detail = client.get(f"{API}/messages/{quote('promo/2', safe='')}", headers=auth, params={"vendor": "telesign"})
+        assert detail.status_code == 200, detail.text
+        assert detail.json()["message"]["send_status"] == "SKIPPED"
+        # the page's script shows the badge with the skip code
+        script = client.get("/ui/static/messages.js").text
+        assert 'SKIPPED: { badge: "SKIPPED"' in script and "skipCode(m.error)" in script

@@ -33,11 +33,20 @@
   const SEND_PROBLEMS = {
     REJECTED: { badge: "REJECTED", id: "(rejected)", state: "not sent: the vendor refused it" },
     UNKNOWN: { badge: "SEND UNKNOWN", id: "(no answer)", state: "unknown: the vendor's answer never came back" },
+    SKIPPED: { badge: "SKIPPED", id: "(skipped)", state: "not sent: the sending policy skipped it" },
   };
+
+  // A policy skip's error is "code: reason" (frequency_cap, window_unreachable): the code goes on the badge.
+  function skipCode(error) {
+    const match = /^([a-z_]+): /.exec(error || "");
+    return match ? match[1].replace(/_/g, " ") : "";
+  }
 
   function messageBadge(m) {
     if (!SEND_PROBLEMS[m.send_status]) return stateBadge(m.state);
-    const badge = el("span", SEND_PROBLEMS[m.send_status].badge, "state state-send-" + m.send_status);
+    let text = SEND_PROBLEMS[m.send_status].badge;
+    if (m.send_status === "SKIPPED" && skipCode(m.error)) text += " \u00b7 " + skipCode(m.error);
+    const badge = el("span", text, "state state-send-" + m.send_status);
     if (m.error) badge.title = m.error;
     return badge;
   }

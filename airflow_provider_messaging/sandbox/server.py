@@ -363,9 +363,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if config.port == 0:
             parser.error("--print-env needs the --port the sandbox will listen on (not 0)")
         if not args.receiver_url and not config.telesign_status_url:
-            print("# no --receiver-url: the sandbox will send no callbacks", file=sys.stderr)
-        for key, value in environment(config, args.callback_token).items():
-            print(f"export {key}={shlex.quote(value)}")
+            log.warning("no --receiver-url: the sandbox will send no callbacks")
+        # the command's output (eval "$(airflow-messaging sandbox ... --print-env)"): stdout, not a log
+        sys.stdout.write(
+            "".join(f"export {k}={shlex.quote(v)}\n" for k, v in environment(config, args.callback_token).items())
+        )
         return 0
     if not logging.getLogger().handlers:  # run as a command: show the start-up banner on stderr
         logging.basicConfig(level=logging.INFO, format="%(message)s")

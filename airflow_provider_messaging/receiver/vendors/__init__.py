@@ -8,6 +8,7 @@ names a vendor.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Literal
@@ -26,7 +27,7 @@ class CallbackRoute:
     methods: tuple[str, ...] = ("POST",)
 
 
-class CallbackAdapter:
+class CallbackAdapter(ABC):
     """A vendor's callbacks: its routes, how they are verified, how their bodies become store records.
 
     Subclasses set :attr:`vendor` and :attr:`title` and implement :meth:`parse_delivery` and
@@ -43,13 +44,13 @@ class CallbackAdapter:
     routes: ClassVar[tuple[CallbackRoute, ...]] = (CallbackRoute("status"), CallbackRoute("inbound"))
     signed: ClassVar[bool] = False
 
+    @abstractmethod
     def parse_delivery(self, data: object) -> DeliveryUpdate:
         """A delivery (status) callback body -> the message id and its channel events."""
-        raise NotImplementedError
 
+    @abstractmethod
     def parse_inbound(self, data: object) -> NewInbound:
         """An inbound (MO) callback body -> the inbound record to store."""
-        raise NotImplementedError
 
     def verify_signature(
         self, raw_body: bytes, headers: Mapping[str, str], customer_id: str | None, api_key: str

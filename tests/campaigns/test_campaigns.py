@@ -125,6 +125,18 @@ def telesign_accepted(request: Recorded) -> Reply:
     return Reply(200, {"status": {"code": 3001}, "reference_id": f"ref-{body['phone_number']}"}, delay=0.01)
 
 
+def process_env(server: LocalHttpServer, store: MessageStore) -> dict[str, str]:
+    """The environment of a campaign task process: connection ``campaign`` at ``server``, the test's store."""
+    conn = {
+        "conn_type": "telesign",
+        "host": f"{server.url}/c",
+        "login": "cid",
+        "password": "key",
+        "extra": {"max_retries": 0},
+    }
+    return {**os.environ, "AIRFLOW_CONN_CAMPAIGN": json.dumps(conn), "AIRFLOW__MESSAGING__STORE_URL": store.url}
+
+
 def run_campaign_process(env: dict[str, str], file: Path, campaign: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, str(HERE / "campaign_process.py"), str(file), campaign],
@@ -139,18 +151,7 @@ def test_a_retry_after_a_kill_half_way_sends_nobody_twice(tmp_path: Path, sqlite
     phones = numbers(2000)
     file = write_csv(tmp_path / "big.csv", phones)
     with LocalHttpServer(telesign_accepted) as server:
-        conn = {
-            "conn_type": "telesign",
-            "host": f"{server.url}/c",
-            "login": "cid",
-            "password": "key",
-            "extra": {"max_retries": 0},
-        }
-        env = {
-            **os.environ,
-            "AIRFLOW_CONN_CAMPAIGN": json.dumps(conn),
-            "AIRFLOW__MESSAGING__STORE_URL": sqlite_store.url,
-        }
+        env = process_env(server, sqlite_store)
         first = run_campaign_process(env, file, "resume")
         deadline = time.monotonic() + 120
         while len(server.requests) < 1000:
@@ -208,18 +209,7 @@ def test_personalized_bodies_and_invalid_rows(tmp_path: Path, sqlite_store: Mess
         '{"recipient": "15558675311", "name": "Cy", "order": "45391"}\n'
     )
     with LocalHttpServer(telesign_accepted) as server:
-        conn = {
-            "conn_type": "telesign",
-            "host": f"{server.url}/c",
-            "login": "cid",
-            "password": "key",
-            "extra": {"max_retries": 0},
-        }
-        env = {
-            **os.environ,
-            "AIRFLOW_CONN_CAMPAIGN": json.dumps(conn),
-            "AIRFLOW__MESSAGING__STORE_URL": sqlite_store.url,
-        }
+        env = process_env(server, sqlite_store)
         done = subprocess.run(
             [
                 sys.executable,

@@ -432,7 +432,15 @@ class SendLedger:
     def _opted_out(self, chunk: Sequence[SendRequest]) -> set[tuple[str, str]]:
         if not self.respect_opt_out:
             return set()
-        return {(r.vendor, r.recipient) for r in chunk if self.store.is_opted_out(r.vendor, r.recipient)}
+        by_vendor: dict[str, list[str]] = {}
+        for request in chunk:
+            by_vendor.setdefault(request.vendor, []).append(request.recipient)
+        # one query per vendor of the chunk, not one per recipient
+        return {
+            (vendor, recipient)
+            for vendor, recipients in by_vendor.items()
+            for recipient in self.store.opted_out_among(vendor, recipients)
+        }
 
     # ---- one logical message through ranked vendors
     def send_failover(

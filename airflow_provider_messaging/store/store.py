@@ -1622,6 +1622,20 @@ class MessageStore:
                 is not None
             )
 
+    def opted_out_among(self, vendor: str, recipients: Iterable[str]) -> set[str]:
+        """Which of these recipients opted out of ``vendor`` (as given), in ONE query (a bulk chunk's check)."""
+        by_number: dict[str, list[str]] = {}
+        for recipient in recipients:
+            by_number.setdefault(normalize_recipient(recipient), []).append(recipient)
+        if not by_number:
+            return set()
+        query = select(opt_outs.c.recipient).where(
+            (opt_outs.c.vendor == vendor) & opt_outs.c.recipient.in_(list(by_number))
+        )
+        with self._read() as connection:
+            found = {row.recipient for row in connection.execute(query)}
+        return {given for number in found for given in by_number.get(number, [])}
+
     def list_opt_outs(self, vendor: str | None = None) -> list[dict[str, Any]]:
         query = select(opt_outs).order_by(opt_outs.c.id)
         if vendor:

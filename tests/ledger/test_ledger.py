@@ -362,3 +362,30 @@ def test_a_chunk_of_policy_skips_is_one_write_that_keeps_sent_keys(store: Messag
         "chunk/b": "SKIPPED",
     }
     assert skip_code(stored["chunk/a"].error) == "window_unreachable" and stored["chunk/sent"].error is None
+
+
+def test_a_bulk_chunk_checks_opt_outs_in_one_query(store: MessageStore) -> None:
+    store.add_opt_out("telesign", "15550000001")
+    store.add_opt_out("aerialink", "15550000002")
+    given = ["+1 555-000-0001", "15550000002", "15550000003", "15550000001"]
+    assert store.opted_out_among("telesign", given) == {"+1 555-000-0001", "15550000001"}
+    assert store.opted_out_among("aerialink", given) == {"15550000002"}
+    assert store.opted_out_among("telesign", []) == set()
+
+    selects = {"n": 0}
+
+    def count(_c: object, _cur: object, statement: str, *_: object) -> None:
+        selects["n"] += statement.lstrip().upper().startswith("SELECT") and "messaging_opt_outs" in statement
+
+    event.listen(store.read_engine, "before_cursor_execute", count)
+    try:
+        ends = list(
+            SendLedger(store, lease_seconds=LEASE).send_many(
+                [request(f"oo/{i}", lambda i=i: f"oo-{i}", recipient=f"155500000{i:02d}") for i in range(40)]
+            )
+        )
+    finally:
+        event.remove(store.read_engine, "before_cursor_execute", count)
+    skipped = {r.recipient for r in ends if r.outcome is Outcome.SKIPPED}
+    assert skipped == {"15550000001"}
+    assert selects["n"] <= 3  # 40 recipients in chunks of 16: one opt-out query per chunk, not one per recipient

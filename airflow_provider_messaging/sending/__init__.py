@@ -37,8 +37,10 @@ whole retry budget). Within the lease no one sends it again, even with ``resend_
 it, the key counts as an unknown outcome (its sender died mid-send). ``airflow-messaging release KEY``
 frees a stuck key once the vendor's logs show nothing was sent.
 
-``outcomes`` holds the classification and the request/result types; ``ledger`` the flow. Neither imports the
-hooks (they are the caller's ``send`` functions) nor, at import time, the store.
+Modules: ``outcomes`` (the classification, keys, request/result types, the Airflow mapping), ``ledger`` (the
+one-message flow), ``bulk`` (chunked streaming), ``failover`` (ranked vendors under one logical key),
+``admission`` (the sending policy's decision) and ``results`` (results that are not a vendor's answer). None
+imports the hooks (they are the caller's ``send`` functions) nor, at import time, the store.
 """
 
 from airflow_provider_messaging.sending.ledger import SendLedger

@@ -4,7 +4,7 @@ and adds the *Messages* view (``/messaging/ui/``) to the navigation of Airflow's
 The view is an ``external_views`` entry (Airflow 3): with a ``url_route`` the UI renders the page in
 an iframe at ``/plugin/messages``, on the same origin, so the browser sends Airflow's ``_token``
 login cookie, which the view's endpoints validate themselves (plugin routes are not behind
-Airflow's login; see ``receiver/views.py``).
+Airflow's login; see ``receiver/login.py``).
 """
 
 from __future__ import annotations

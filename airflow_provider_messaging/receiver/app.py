@@ -3,18 +3,21 @@
 Mounted into the Airflow API server under ``/messaging`` by the provider's plugin, or run alone with
 ``airflow-messaging receiver``. A 2xx is returned only after the callback is committed; anything the
 store cannot take right now gets 503 so the vendor retries; bad input gets a 4xx and writes nothing.
+Authentication is a dependency declared in every route's signature (:mod:`.dependencies`): each
+vendor's verification on its callback routes, Airflow's login on the Messages view and ``/report``;
+``/health`` is open by design.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: FastAPI must see the callback routes' Annotated dependencies
+# (built inside create_app) as objects, not as strings it cannot resolve.
 import dataclasses
 import json
 import logging
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -22,43 +25,19 @@ from airflow_provider_messaging import config, vendors
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.models.consent import inbound_action
 from airflow_provider_messaging.receiver import report_routes
-from airflow_provider_messaging.receiver.auth import CallbackAuth, CredentialsPending
+from airflow_provider_messaging.receiver.auth import CallbackAuth
 from airflow_provider_messaging.receiver.batching import CommitBatcher
+from airflow_provider_messaging.receiver.dependencies import CallbackGuard, Public, Refusal, refusal_response
+from airflow_provider_messaging.receiver.login import Authenticator, airflow_user
 from airflow_provider_messaging.receiver.vendors import CallbackAdapter
-from airflow_provider_messaging.receiver.views import Authenticator, airflow_user, create_ui_router
+from airflow_provider_messaging.receiver.views import create_ui_router
 from airflow_provider_messaging.store import DeliveryRecord, MessageStore, StoreError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-class _Reject(Exception):
-    def __init__(self, status: int, reason: str):
-        self.status = status
-        self.reason = reason
-
 
 def _error(status: int, reason: str, **headers: str) -> JSONResponse:
     return JSONResponse({"status": "error", "reason": reason}, status_code=status, headers=headers or None)
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            if int(declared) > limit:
-                raise _Reject(413, f"body larger than {limit} bytes")
-        except ValueError as exc:
-            raise _Reject(400, "invalid Content-Length") from exc
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _Reject(413, f"body larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _decode_json_object(raw: bytes) -> tuple[dict[str, Any], str]:
@@ -66,17 +45,17 @@ def _decode_json_object(raw: bytes) -> tuple[dict[str, Any], str]:
         text = raw.decode("utf-8")
         data = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise _Reject(400, f"body is not valid UTF-8 JSON: {type(exc).__name__}") from exc
+        raise Refusal(400, f"body is not valid UTF-8 JSON: {type(exc).__name__}") from exc
     except ValueError as exc:  # an integer longer than Python's int/str limit (4,300 digits)
-        raise _Reject(400, "body has a number too long to read") from exc
+        raise Refusal(400, "body has a number too long to read") from exc
     if not isinstance(data, dict):
-        raise _Reject(400, "body must be a JSON object")
+        raise Refusal(400, "body must be a JSON object")
     if "\\ud" in text.lower():
         # JSON escapes may encode a lone UTF-16 surrogate, which no database can store as text
         try:
             json.dumps(data, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise _Reject(400, "body contains an unpaired UTF-16 surrogate escape") from exc
+            raise Refusal(400, "body contains an unpaired UTF-16 surrogate escape") from exc
     return data, text
 
 
@@ -137,16 +116,13 @@ def create_app(
             await run_in_threadpool(lambda: (get_auth(), limit()))
         return state["auth"], state["limit"]
 
-    async def handle(request: Request, adapter: CallbackAdapter, kind: str) -> JSONResponse:
+    callbacks = CallbackGuard(ready)
+    RawBody = Annotated[bytes, Depends(callbacks.body)]
+
+    async def handle(raw: bytes, adapter: CallbackAdapter, kind: str) -> JSONResponse:
+        """An authenticated callback body -> parsed and committed (answered after the commit)."""
         vendor = adapter.vendor
         try:
-            content_type = request.headers.get("content-type", "").lower()
-            if content_type.startswith(_FORM_TYPES):
-                raise _Reject(415, "callbacks must be JSON")
-            callback_auth, max_bytes = await ready()
-            raw = await _read_body(request, max_bytes)
-            if not await callback_auth.accepts_async(vendor, raw, request.headers, request.query_params.get("token")):
-                raise _Reject(401, "callback not authenticated")
             data, text = _decode_json_object(raw)
             if kind == "status":
                 update = adapter.parse_delivery(data)
@@ -161,11 +137,8 @@ def create_app(
             else:
                 result = await run_in_threadpool(_store_inbound, get_store(), adapter, data, text)
             return JSONResponse({"status": "ok", **result})
-        except _Reject as rejected:
-            return _error(rejected.status, rejected.reason)
-        except CredentialsPending:
-            log.warning("Telesign credentials still being looked up: %s callback answered 503", vendor)
-            return _error(503, "credentials not available yet, retry later", **{"Retry-After": "5"})
+        except Refusal as rejected:
+            return _error(rejected.status_code, str(rejected.detail))
         except PayloadValidationError as invalid:
             return _error(400, str(invalid))
         except StoreUnavailableError:
@@ -178,15 +151,18 @@ def create_app(
             log.exception("unexpected error storing a %s %s callback", vendor, kind)
             return _error(503, "callback could not be stored, retry later", **{"Retry-After": "5"})
 
-    def make_route(adapter: CallbackAdapter, kind: str) -> Callable[[Request], Awaitable[JSONResponse]]:
+    def make_route(adapter: CallbackAdapter, kind: str) -> Callable[..., Awaitable[JSONResponse]]:
         # adapter and kind are bound here, not declared as parameters: FastAPI would read parameters
         # with defaults from the query string (?vendor=...), letting a caller pick the parser and auth.
-        async def route(request: Request) -> JSONResponse:
-            return await handle(request, adapter, kind)
+        Verified = Annotated[None, Depends(callbacks.verifier(adapter))]
+
+        async def route(_: Verified, raw: RawBody) -> JSONResponse:
+            return await handle(raw, adapter, kind)
 
         return route
 
-    # the routes of every registered vendor, as its callback adapter declares them
+    # the routes of every registered vendor, as its callback adapter declares them; each route's
+    # signature carries its vendor's verification (which reads the raw body once, within the limit)
     for spec in vendors.vendors():
         adapter = spec.load_adapter()
         for callback in adapter.routes:
@@ -207,13 +183,15 @@ def create_app(
     app.include_router(report_routes.report_router(get_store, check))  # GET /report, the same auth
 
     @app.get("/health", operation_id="messaging_health")
-    async def health() -> JSONResponse:
+    async def health(_: Public) -> JSONResponse:
+        """Open by design (load balancers and probes call it): answers ok or 503, and carries no data."""
         try:
             await run_in_threadpool(lambda: get_store().count("opt_outs"))
         except (StoreError, Exception) as exc:
             return _error(503, f"store unavailable: {type(exc).__name__}")
         return JSONResponse({"status": "ok"})
 
+    app.add_exception_handler(Refusal, refusal_response)  # the callback guards' and the report's refusals
     return app
 
 

@@ -1,7 +1,8 @@
 """Authentication of vendor callbacks: Telesign HMAC signatures, and a shared secret where configured.
 
 Plugin routes are not behind Airflow's login (airflow-notes.md §5), so the receiver checks every
-request itself and fails closed: with nothing configured, every callback gets 401.
+request itself and fails closed: with nothing configured, every callback gets 401. The check runs as
+a FastAPI dependency declared in each callback route's signature (:mod:`.dependencies`).
 
 Each vendor's routes accept only what that vendor sends. Telesign signs every callback with the
 account's API key, so its routes take the signature (its adapter is ``signed``: see
@@ -231,18 +232,18 @@ class CallbackAuth:
     def _decide(
         self,
         vendor: str,
+        adapter: CallbackAdapter | None,
         raw_body: bytes,
         headers: Mapping[str, str],
         query_token: str | None,
         telesign: Callable[[], Credentials] | None,
     ) -> bool | None:
-        """True/False when decided without the Telesign credentials; None when they are needed."""
+        """True/False when decided without the signing credentials; None when they are needed."""
         if self.disabled:
             return True
         if vendor in self.secret_vendors and self.shared_secret_ok(headers, query_token):
             return True
-        adapter = _signing_adapter(vendor)
-        if adapter is None or self._cache is None:
+        if adapter is None or not adapter.signed or self._cache is None:
             return False
         if telesign is None:
             return None
@@ -256,38 +257,36 @@ class CallbackAuth:
         return headers
 
     def accepts(self, vendor: str, raw_body: bytes, headers: Mapping[str, str], query_token: str | None) -> bool:
-        """True when the callback is authenticated (or authentication is explicitly disabled).
+        """True when a callback to ``vendor``'s routes is authenticated (or authentication is explicitly disabled).
 
-        Synchronous: it may wait for the first credential lookup. The receiver uses :meth:`accepts_async`.
+        Synchronous: it may wait for the first credential lookup. The receiver's routes use :meth:`verify`
+        (through the dependency of :mod:`airflow_provider_messaging.receiver.dependencies`).
         """
         cache = self._cache
-        decided = self._decide(
-            vendor, raw_body, self._lower(headers), query_token, cache.get_blocking if cache is not None else None
-        )
-        return bool(decided)
+        blocking = cache.get_blocking if cache is not None else None
+        return bool(self._decide(vendor, _adapter_of(vendor), raw_body, self._lower(headers), query_token, blocking))
 
-    async def accepts_async(
-        self, vendor: str, raw_body: bytes, headers: Mapping[str, str], query_token: str | None
+    async def verify(
+        self, adapter: CallbackAdapter, raw_body: bytes, headers: Mapping[str, str], query_token: str | None
     ) -> bool:
-        """:meth:`accepts` for the event loop: the credential lookup never runs on the loop."""
+        """:meth:`accepts` for the event loop, for the routes of ``adapter``: the credential lookup never runs
+        on the loop (raises :class:`CredentialsPending` while the first lookup is still running)."""
         headers = self._lower(headers)
-        decided = self._decide(vendor, raw_body, headers, query_token, None)
+        vendor = adapter.vendor
+        decided = self._decide(vendor, adapter, raw_body, headers, query_token, None)
         if decided is not None:
             return decided
         assert self._cache is not None
         credentials = await self._cache.get()
-        return bool(self._decide(vendor, raw_body, headers, query_token, lambda: credentials))
+        return bool(self._decide(vendor, adapter, raw_body, headers, query_token, lambda: credentials))
 
 
-def _signing_adapter(vendor: str) -> CallbackAdapter | None:
-    """The adapter of ``vendor`` when its callbacks are signed (checked with the signing credentials)."""
+def _adapter_of(vendor: str) -> CallbackAdapter | None:
+    """The callback adapter of a registered vendor, or None."""
     from airflow_provider_messaging.vendors import find_vendor
 
     spec = find_vendor(vendor)
-    if spec is None:
-        return None
-    adapter = spec.load_adapter()
-    return adapter if adapter.signed else None
+    return spec.load_adapter() if spec is not None else None
 
 
 def secret_vendors(value: str | None) -> tuple[str, ...]:

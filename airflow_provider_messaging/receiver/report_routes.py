@@ -1,28 +1,27 @@
 """``GET /report``: the delivery analytics of a time window as JSON (or a PNG/SVG chart).
 
-Authentication: Airflow's login, exactly as the Messages view (``receiver/views.py``): the Airflow JWT
-(``Authorization: Bearer`` or the ``_token`` cookie) validated by the auth manager, and the right to
-view plugins. The report exposes business figures; the vendors' callback secret (which travels in
-callback URLs) does not open it, nor does a Telesign signature or ``callback_auth_disabled``.
+Authentication: Airflow's login, exactly as the Messages view, declared as the route's dependency
+(:func:`~airflow_provider_messaging.receiver.login.airflow_login`): the Airflow JWT (``Authorization:
+Bearer`` or the ``_token`` cookie) validated by the auth manager, and the right to view plugins. The
+report exposes business figures; the vendors' callback secret (which travels in callback URLs) does not
+open it, nor does a Telesign signature or ``callback_auth_disabled``.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: FastAPI must see the route's Annotated dependency (built
+# inside report_router) as an object.
 import os
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from airflow_provider_messaging.analytics import report as analytics
+from airflow_provider_messaging.receiver.login import Authenticator, airflow_login
 from airflow_provider_messaging.store import MessageStore, StoreError
-
-#: ``authenticate(request, write)`` returns the user or raises ``HTTPException`` (401/403).
-Authenticator = Callable[[Request, bool], Awaitable[Any]]
 
 
 def parse_time(value: str | None, *, now: datetime | None = None) -> datetime | None:
@@ -47,17 +46,15 @@ def parse_time(value: str | None, *, now: datetime | None = None) -> datetime | 
 def report_router(get_store: Callable[[], MessageStore], authenticate: Authenticator) -> APIRouter:
     """The router; ``create_app`` passes its lazily built store and Airflow's authenticator."""
     router = APIRouter()
+    # refusals in the report's own error shape, {"status": "error", "reason": ...}
+    Viewer = Annotated[Any, Depends(airflow_login(authenticate, reason_body=True))]
 
     @router.get(
         "/report",
         operation_id="messaging_report",
         summary="Delivery analytics of a time window (JSON, or ?chart=png|svg)",
     )
-    async def report(request: Request) -> Response:
-        try:
-            await authenticate(request, False)
-        except HTTPException as refused:
-            return JSONResponse({"status": "error", "reason": str(refused.detail)}, status_code=refused.status_code)
+    async def report(request: Request, user: Viewer) -> Response:
         params = request.query_params
         try:
             until = parse_time(params.get("until"))

@@ -2,31 +2,25 @@
 
 Inside Airflow the page is at ``/messaging/ui/`` and the plugin links it into the navigation as an
 external view (rendered by Airflow's UI in an iframe). Plugin routes are not behind Airflow's login,
-so every data endpoint authenticates the caller itself, with Airflow's own token check:
+so every data endpoint declares Airflow's login as a dependency in its signature (``Reader`` /
+``Writer``: :func:`~airflow_provider_messaging.receiver.login.airflow_login`, the Airflow JWT as a
+Bearer header or the ``_token`` cookie; writing also needs the right to edit connections and a
+``X-Requested-With`` header).
 
-* the token is the ``Authorization: Bearer <jwt>`` header (API clients, ``POST /auth/token``) or, for
-  the browser, the ``_token`` cookie that Airflow's login sets (same origin, so the iframe sends it);
-* it is validated by the configured auth manager (``get_user_from_token``: signature, expiry,
-  revocation), exactly as the API server's ``get_user`` does; no token -> 401, a bad one -> 401/403;
-* reading needs the auth manager's ``is_authorized_view(PLUGINS)``; removing an opt-out entry lets
-  the vendor connections message that number again, so it needs the right to edit connections
-  (``is_authorized_connection(PUT)``) and a ``X-Requested-With`` header (a cross-site form or
-  ``fetch`` cannot send it without a CORS preflight that this app never grants).
-
-The HTML page and its script are static and carry no data; the script reads the JSON endpoints.
-Callback routes keep their own authentication (``receiver/auth.py``); nothing here touches them.
+The HTML page and its script are static and carry no data (their routes declare ``Public``); the script
+reads the JSON endpoints. Callback routes have their own authentication (``receiver/dependencies.py``).
 """
 
 # No ``from __future__ import annotations``: FastAPI must see the route signatures' Annotated
 # dependencies (built inside create_ui_router) as objects, not as strings it cannot resolve.
 import html
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -34,13 +28,13 @@ from starlette.concurrency import run_in_threadpool
 
 from airflow_provider_messaging import vendors
 from airflow_provider_messaging.models.status import DeliveryState
+from airflow_provider_messaging.receiver.dependencies import Public
+from airflow_provider_messaging.receiver.login import Authenticator, airflow_login, airflow_user
 from airflow_provider_messaging.store import MessageStore, StoreError
 from airflow_provider_messaging.store.schema import inbound_messages
 
 log = logging.getLogger(__name__)
 
-#: Cookie in which Airflow's login flow stores the JWT (``airflow.api_fastapi.auth.managers.base_auth_manager``).
-COOKIE_NAME = "_token"
 _STATIC = {
     "messages.js": "application/javascript; charset=utf-8",
     "messages.css": "text/css; charset=utf-8",
@@ -54,53 +48,9 @@ _SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-#: ``authenticate(request, write)`` returns the user or raises ``HTTPException`` (401/403).
-Authenticator = Callable[[Request, bool], Awaitable[Any]]
-
 
 def _static_text(name: str) -> str:
     return resources.files("airflow_provider_messaging.receiver").joinpath("static", name).read_text("utf-8")
-
-
-def _token_from(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, credentials = header.partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        return credentials.strip()  # an explicit credential wins over the ambient cookie, as in Airflow
-    return request.cookies.get(COOKIE_NAME) or None
-
-
-def _auth_manager() -> Any:
-    """The API server's auth manager; initialized here when the receiver runs alone."""
-    from airflow_provider_messaging.compat import get_auth_manager, init_auth_manager
-
-    try:
-        return get_auth_manager()
-    except RuntimeError:  # standalone receiver: not initialized by an API server
-        return init_auth_manager()
-
-
-async def airflow_user(request: Request, write: bool) -> Any:
-    """Authenticate the request with Airflow's JWT and authorize it; raise 401/403 otherwise."""
-    token = _token_from(request)
-    if not token:
-        raise HTTPException(401, "Not authenticated: log in to Airflow", headers={"WWW-Authenticate": "Bearer"})
-    try:
-        from airflow_provider_messaging.compat import AccessView, resolve_user_from_token
-
-        manager = _auth_manager()
-        user = await resolve_user_from_token(token)  # signature, expiry, revocation: Airflow's own check
-    except HTTPException as exc:
-        raise HTTPException(401 if exc.status_code == 401 else 403, str(exc.detail)) from None
-    except Exception as exc:  # a misconfigured auth manager must not open the door
-        log.warning("messages view: token check failed: %s", type(exc).__name__)
-        raise HTTPException(403, "Invalid token") from None
-    allowed = manager.is_authorized_view(access_view=AccessView.PLUGINS, user=user)
-    if allowed and write:
-        allowed = manager.is_authorized_connection(method="PUT", user=user)
-    if not allowed:
-        raise HTTPException(403, "Forbidden")
-    return user
 
 
 def _parse_time(value: str | None, name: str, *, end: bool = False) -> datetime | None:
@@ -192,16 +142,8 @@ def create_ui_router(get_store: Callable[[], MessageStore], authenticate: Authen
     vendors.vendors()  # read the registry (entry points) now, not on the event loop of a request
     router = APIRouter(prefix="/ui", tags=["messages view"])
 
-    async def reader(request: Request) -> Any:
-        return await check(request, False)
-
-    async def writer(request: Request) -> Any:
-        if request.headers.get("x-requested-with", "").lower() != "xmlhttprequest":
-            raise HTTPException(403, "missing X-Requested-With header")
-        return await check(request, True)
-
-    Reader = Annotated[Any, Depends(reader)]
-    Writer = Annotated[Any, Depends(writer)]
+    Reader = Annotated[Any, Depends(airflow_login(check))]
+    Writer = Annotated[Any, Depends(airflow_login(check, write=True))]
 
     async def in_thread(fn: Callable[[], Any]) -> Any:
         try:
@@ -210,15 +152,15 @@ def create_ui_router(get_store: Callable[[], MessageStore], authenticate: Authen
             raise HTTPException(503, f"message store unavailable: {type(exc).__name__}") from None
 
     @router.get("", include_in_schema=False)
-    async def page_redirect() -> RedirectResponse:
+    async def page_redirect(_: Public) -> RedirectResponse:
         return RedirectResponse("ui/", status_code=307)  # relative: right behind any prefix or proxy
 
     @router.get("/", include_in_schema=False)
-    async def page() -> Response:
+    async def page(_: Public) -> Response:
         return Response(_page(), media_type="text/html; charset=utf-8", headers=_SECURITY_HEADERS)
 
     @router.get("/static/{name}", include_in_schema=False)
-    async def static(name: str) -> Response:
+    async def static(_: Public, name: str) -> Response:
         if name not in _STATIC:
             raise HTTPException(404, "not found")
         return Response(_static_text(name), media_type=_STATIC[name], headers=_SECURITY_HEADERS)

@@ -33,8 +33,10 @@ class CallbackAdapter(ABC):
     Subclasses set :attr:`vendor` and :attr:`title` and implement :meth:`parse_delivery` and
     :meth:`parse_inbound`. Parsers raise ``PayloadValidationError`` on bad input (the receiver answers 400).
 
-    Verification: every route accepts the shared callback secret (``?token=`` or Basic) when the vendor
-    is listed in ``[messaging] callback_secret_vendors``; an adapter with :attr:`signed` set also
+    Verification runs as a FastAPI dependency declared in each of the adapter's routes
+    (``CallbackGuard.verifier(adapter)`` in :mod:`airflow_provider_messaging.receiver.dependencies`),
+    over the raw body: every route accepts the shared callback secret (``?token=`` or Basic) when the
+    vendor is listed in ``[messaging] callback_secret_vendors``; an adapter with :attr:`signed` set also
     accepts a signature checked by :meth:`verify_signature` against the signing credentials the
     receiver was given (Telesign's connection).
     """

@@ -9,7 +9,6 @@ from pydantic import ValidationError
 
 from airflow_provider_messaging.exceptions import SendOutcomeUnknownError, VendorAPIError
 from airflow_provider_messaging.hooks.base import ErrorInfo, MessagingHttpHook
-from airflow_provider_messaging.models._validation import wire_bytes
 from airflow_provider_messaging.models.aerialink import (
     ErrorResponse,
     RcsCard,
@@ -19,6 +18,7 @@ from airflow_provider_messaging.models.aerialink import (
     SendResponse,
     parse_message,
 )
+from airflow_provider_messaging.models.base import wire_bytes
 
 SEND_PATH = "/v5/messages"
 

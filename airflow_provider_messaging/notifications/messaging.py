@@ -114,7 +114,7 @@ class TelesignNotifier(_MessagingNotifier):
         return self.channels
 
     def _send(self) -> str:
-        from airflow_provider_messaging.models._validation import validate
+        from airflow_provider_messaging.models.base import validate
         from airflow_provider_messaging.models.telesign import OmnichannelRequest
 
         request = validate(
@@ -184,8 +184,8 @@ class AerialinkNotifier(_MessagingNotifier):
                 "failoverSource": self.sms_failover_source,
                 "fallbackText": self.text[:160],
             }
-        from airflow_provider_messaging.models._validation import validate
         from airflow_provider_messaging.models.aerialink import RcsText
+        from airflow_provider_messaging.models.base import validate
 
         response = self.hook.send_message(validate(RcsText, body))
         return response.guids[0]

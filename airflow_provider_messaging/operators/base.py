@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from airflow_provider_messaging import config
 from airflow_provider_messaging.compat import AirflowException, AirflowFailException, BaseOperator
 from airflow_provider_messaging.exceptions import PayloadValidationError
-from airflow_provider_messaging.models.status import normalize_recipient
+from airflow_provider_messaging.models.types import normalize_recipient
 from airflow_provider_messaging.operators.campaign import (
     CampaignInputError,
     Row,
@@ -392,7 +392,7 @@ class MessagingSendOperator(BaseOperator):
         payload = self.build_payload(row.recipient)
         if not row.values:
             return payload
-        from airflow_provider_messaging.models._validation import validate
+        from airflow_provider_messaging.models.base import validate
 
         data = payload.model_dump(mode="json", by_alias=True, exclude_none=True)
         return validate(type(payload), fill(data, row.values))

@@ -124,7 +124,7 @@ class TelesignSendOperator(MessagingSendOperator):
             body["phone_number"] = recipient
         if self.extra_fields:
             body["extra_fields"] = {**(body.get("extra_fields") or {}), **copy.deepcopy(self.extra_fields)}
-        from airflow_provider_messaging.models._validation import validate
+        from airflow_provider_messaging.models.base import validate
         from airflow_provider_messaging.models.telesign import OmnichannelRequest
 
         return validate(OmnichannelRequest, body)

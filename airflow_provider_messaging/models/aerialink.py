@@ -355,6 +355,13 @@ class RcsCarousel(_RcsMessage):
 
 RcsMessage = Annotated[RcsText | RcsMedia | RcsCard | RcsCarousel, Field(discriminator="message_type")]
 RCS_MESSAGE_ADAPTER: TypeAdapter[RcsText | RcsMedia | RcsCard | RcsCarousel] = TypeAdapter(RcsMessage)
+#: The model of each ``messageType``.
+MESSAGE_MODELS: dict[str, type[RcsText | RcsMedia | RcsCard | RcsCarousel]] = {
+    "RCS_TEXT": RcsText,
+    "RCS_MEDIA": RcsMedia,
+    "RCS_CARD": RcsCard,
+    "RCS_CAROUSEL": RcsCarousel,
+}
 
 
 def parse_message(data: Any) -> RcsText | RcsMedia | RcsCard | RcsCarousel:
@@ -371,6 +378,7 @@ def parse_message(data: Any) -> RcsText | RcsMedia | RcsCard | RcsCarousel:
 __all__ = [
     "AERIALINK_STATES",
     "GUID_KEYS",
+    "MESSAGE_MODELS",
     "RCS_MESSAGE_ADAPTER",
     "CardChoice",
     "CarouselCard",

@@ -7,6 +7,8 @@ and are importable from here under the same names.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -23,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from airflow_provider_messaging.models.base import VendorModel, rule_error, rules_error, wire_bytes
+from airflow_provider_messaging.models.base import VendorModel, rule_error, rules_error, validate, wire_bytes
 from airflow_provider_messaging.models.telesign_callbacks import (
     CallbackStatus,
     ChannelStatus,
@@ -270,6 +272,57 @@ def payload_size(model: BaseModel) -> int:
     return len(wire_bytes(model))
 
 
+@dataclass(frozen=True)
+class Step:
+    """One channel of a cascade with its content: ``Step("rcs", "dial_action", {...}, fallback_time=600)``.
+
+    ``content`` holds any other key of the channel's content (e.g. its ``extra_fields``).
+    """
+
+    channel: str | None
+    template: str | None
+    parameters: Mapping[str, Any] | None
+    fallback_time: int | float | None = None
+    content: Mapping[str, Any] = field(default_factory=dict)
+
+
+def cascade(
+    phone_number: str | None,
+    steps: Sequence[Step],
+    message_type: str,
+    *,
+    external_id: str | None = None,
+    extra_fields: Mapping[str, Any] | None = None,
+) -> OmnichannelRequest:
+    """THE builder of an :class:`OmnichannelRequest` from its steps, used by the operators and the notifier.
+
+    Validated once as a whole, so an error names its full vendor path (``message.rcs.parameters.url``);
+    raises :class:`~airflow_provider_messaging.exceptions.PayloadValidationError`.
+    """
+    channels: list[dict[str, Any]] = []
+    message: dict[str, Any] = {}
+    for step in steps:
+        channels.append(
+            {
+                "channel": step.channel,
+                **({"fallback_time": step.fallback_time} if step.fallback_time is not None else {}),
+            }
+        )
+        given = {"template": step.template, "parameters": step.parameters}  # a missing one is reported as missing
+        message[str(step.channel)] = {**{k: v for k, v in given.items() if v is not None}, **step.content}
+    fields: dict[str, Any] = {
+        "channels": channels,
+        "phone_number": phone_number,
+        "message": message,
+        "message_type": message_type,
+    }
+    if external_id:
+        fields["external_id"] = external_id
+    if extra_fields:
+        fields["extra_fields"] = dict(extra_fields)
+    return validate(OmnichannelRequest, fields)
+
+
 __all__ = [
     "CHANNELS",
     "MAX_PAYLOAD_BYTES",
@@ -291,10 +344,12 @@ __all__ = [
     "RcsUrlAction",
     "SmsText",
     "Status",
+    "Step",
     "TemplateMessage",
     "TextParameters",
     "UrlActionParameters",
     "WhatsAppFile",
+    "cascade",
     "payload_size",
     "telesign_state",
 ]

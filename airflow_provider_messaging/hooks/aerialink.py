@@ -107,17 +107,17 @@ class AerialinkHook(MessagingHttpHook):
         The one place the Aerialink defaults are applied (extras ``default_source``, ``callback_url``).
         A dict may name fields by the vendor's alias or by Python name.
         """
-        callback_url = self.callback_url
+        # The connection is read only for a default that is needed: a message that gives both needs none.
         if not isinstance(message, Mapping):
-            if callback_url and message.callback_url is None:
-                return message.model_copy(update={"callback_url": callback_url})
+            if message.callback_url is None and self.callback_url:
+                return message.model_copy(update={"callback_url": self.callback_url})
             return message
         filled = dict(message)
         if not filled.get("source") and self.default_source:
             filled["source"] = self.default_source
-        if callback_url and not (filled.get("callbackURL") or filled.get("callback_url")):
+        if not (filled.get("callbackURL") or filled.get("callback_url")) and self.callback_url:
             filled.pop("callback_url", None)
-            filled["callbackURL"] = callback_url
+            filled["callbackURL"] = self.callback_url
         return filled
 
     def parse_error(self, payload: dict[str, Any]) -> ErrorInfo:

@@ -1,8 +1,7 @@
 """The base of every send operator: build the vendor payload, hand it to the send ledger, return the record.
 
-Operators are thin: a subclass builds its vendor payload and names its hook; :mod:`airflow_provider_messaging.sending`
-owns the idempotent send (keys, atomic reservation, leases, outcome classification) for single sends,
-bulk mode and failover alike.
+Operators are thin: a subclass builds its payload model and names its hook (which fills the vendor's defaults);
+:mod:`airflow_provider_messaging.sending` owns the idempotent send for single sends, bulk mode and failover.
 """
 
 from __future__ import annotations
@@ -53,15 +52,11 @@ if TYPE_CHECKING:
 SKIPPED_OPT_OUT = "SKIPPED_OPT_OUT"
 FAILED = "FAILED"
 
-#: The vendor request model an operator builds and sends (e.g. Telesign's ``OmnichannelRequest``).
-PayloadT = TypeVar("PayloadT", bound=BaseModel)
+PayloadT = TypeVar("PayloadT", bound=BaseModel)  # the vendor request model, e.g. ``OmnichannelRequest``
 
 
 class MessagingSendOperator(BaseOperator, Generic[PayloadT]):
-    """Base class of the send operators, generic over the payload model; see the vendor modules.
-
-    A subclass builds its validated payload model (:meth:`build_payload`) and names its hook; the
-    vendor's defaults (e.g. Aerialink's ``source``) are the hook's to fill in.
+    """Base of the send operators, generic over the payload model the subclass builds (vendor modules).
 
     :param idempotency_key: key that makes the send happen once (templated). Default
         ``{dag_id}/{task_id}/{run_id}/{map_index}``; in bulk mode ``/{recipient}`` is appended.

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from airflow_provider_messaging.models.status import normalize_recipient
+from airflow_provider_messaging.models.types import normalize_recipient
 
 SUCCESS = frozenset({"DELIVERED", "READ"})
 FAILURE = frozenset({"FAILED", "EXPIRED"})

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import ValidationError
 
 from airflow_provider_messaging.exceptions import SendOutcomeUnknownError, VendorAPIError
 from airflow_provider_messaging.hooks.base import ErrorInfo, MessagingHttpHook
-from airflow_provider_messaging.models._validation import wire_bytes
 from airflow_provider_messaging.models.aerialink import (
     ErrorResponse,
     RcsCard,
@@ -19,10 +18,12 @@ from airflow_provider_messaging.models.aerialink import (
     SendResponse,
     parse_message,
 )
+from airflow_provider_messaging.models.base import validate, wire_bytes
 
 SEND_PATH = "/v5/messages"
 
 RcsMessage = RcsText | RcsMedia | RcsCard | RcsCarousel
+M = TypeVar("M", bound=RcsText | RcsMedia | RcsCard | RcsCarousel)
 
 
 class AerialinkHook(MessagingHttpHook):
@@ -64,13 +65,13 @@ class AerialinkHook(MessagingHttpHook):
         """Send one RCS message; return the answer with its ``messageGUID``.
 
         A dict is validated first (``PayloadValidationError`` before any HTTP call); a missing
-        ``source`` / ``callbackURL`` is taken from the connection.
+        ``source`` / ``callbackURL`` is taken from the connection (:meth:`with_defaults`).
 
         :raises VendorAPIError: the vendor refused it; a 400 lists every bad field.
         :raises SendOutcomeUnknownError: it may have been accepted; do not send it again blindly.
         :raises VendorUnavailableError: nothing was sent.
         """
-        model = parse_message(self._with_defaults(message))
+        model = parse_message(self.with_defaults(message))
         body = wire_bytes(model)  # the same bytes the 10 KB check measured
         response = self.post_json(SEND_PATH, body)
         try:
@@ -91,18 +92,32 @@ class AerialinkHook(MessagingHttpHook):
             description=self.scrub(answer.message),
         )
 
-    def _with_defaults(self, message: RcsMessage | Mapping[str, Any]) -> Any:
-        """Fill ``source`` (dicts only: the models require it) and ``callbackURL`` from the connection."""
-        callback_url = self.callback_url
+    def build_message(self, model: type[M], **fields: Any) -> M:
+        """``model`` (e.g. ``RcsText``) from its fields by Python name, with the connection's defaults.
+
+        The operators and the notifier build their message here, so the vendor defaults are applied in
+        this one place; ``None`` means "not given". Raises ``PayloadValidationError`` naming the field.
+        """
+        given = {name: value for name, value in fields.items() if value is not None}
+        return validate(model, self.with_defaults(given))
+
+    def with_defaults(self, message: RcsMessage | Mapping[str, Any]) -> Any:
+        """Fill ``source`` (dicts only: the models require it) and ``callbackURL`` from the connection.
+
+        The one place the Aerialink defaults are applied (extras ``default_source``, ``callback_url``).
+        A dict may name fields by the vendor's alias or by Python name.
+        """
+        # The connection is read only for a default that is needed: a message that gives both needs none.
         if not isinstance(message, Mapping):
-            if callback_url and message.callback_url is None:
-                return message.model_copy(update={"callback_url": callback_url})
+            if message.callback_url is None and self.callback_url:
+                return message.model_copy(update={"callback_url": self.callback_url})
             return message
         filled = dict(message)
         if not filled.get("source") and self.default_source:
             filled["source"] = self.default_source
-        if callback_url and not (filled.get("callbackURL") or filled.get("callback_url")):
-            filled["callbackURL"] = callback_url
+        if not (filled.get("callbackURL") or filled.get("callback_url")) and self.callback_url:
+            filled.pop("callback_url", None)
+            filled["callbackURL"] = self.callback_url
         return filled
 
     def parse_error(self, payload: dict[str, Any]) -> ErrorInfo:

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from airflow_provider_messaging.exceptions import FieldError, SendOutcomeUnknownError, VendorAPIError
 from airflow_provider_messaging.hooks.base import ErrorInfo, MessagingHttpHook
-from airflow_provider_messaging.models._validation import wire_bytes
+from airflow_provider_messaging.models.base import wire_bytes
 from airflow_provider_messaging.models.telesign import OmnichannelRequest, OmnichannelResponse
 
 SEND_PATH = "/v1/omnichannel"

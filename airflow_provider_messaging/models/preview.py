@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from airflow_provider_messaging.models import aerialink, telesign
 from airflow_provider_messaging.models.segments import SegmentInfo, analyze
 
@@ -214,7 +216,7 @@ def _preview_aerialink(message: AerialinkMessage) -> MessagePreview:
     return MessagePreview("aerialink", message.destination, None, tuple(steps))
 
 
-def preview(payload: telesign.OmnichannelRequest | AerialinkMessage) -> MessagePreview:
+def preview(payload: BaseModel) -> MessagePreview:
     """What ``payload`` (a validated Telesign or Aerialink request model) would send, step by step."""
     if isinstance(payload, telesign.OmnichannelRequest):
         return _preview_telesign(payload)

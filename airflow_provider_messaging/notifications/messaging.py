@@ -114,20 +114,11 @@ class TelesignNotifier(_MessagingNotifier):
         return self.channels
 
     def _send(self) -> str:
-        from airflow_provider_messaging.models._validation import validate
-        from airflow_provider_messaging.models.telesign import OmnichannelRequest
+        from airflow_provider_messaging.models.telesign import Step, cascade
 
-        request = validate(
-            OmnichannelRequest,
-            {
-                "channels": [{"channel": c} for c in self.channels],
-                "phone_number": self.phone_number,
-                "message": {c: {"template": "text", "parameters": {"text": self.text}} for c in self.channels},
-                "message_type": self.message_type,
-            },
-        )
-        response = self.hook.send_omnichannel(request)
-        return str(response.reference_id)
+        steps = [Step(channel, "text", {"text": self.text}) for channel in self.channels]
+        request = cascade(self.phone_number, steps, self.message_type)
+        return str(self.hook.send_omnichannel(request).reference_id)
 
 
 class AerialinkNotifier(_MessagingNotifier):
@@ -170,25 +161,20 @@ class AerialinkNotifier(_MessagingNotifier):
         return ["rcs", "sms"] if self.sms_failover_source else ["rcs"]
 
     def _send(self) -> str:
-        body: dict[str, Any] = {
-            "messageType": "RCS_TEXT",
-            "source": self.source or self.hook.default_source,
-            "destination": self.destination,
-            "messageText": self.text,
-        }
-        if self.hook.callback_url:
-            body["callbackURL"] = self.hook.callback_url
-        if self.sms_failover_source:
-            body["smsFailover"] = {
-                "enabled": True,
-                "failoverSource": self.sms_failover_source,
-                "fallbackText": self.text[:160],
-            }
-        from airflow_provider_messaging.models._validation import validate
         from airflow_provider_messaging.models.aerialink import RcsText
 
-        response = self.hook.send_message(validate(RcsText, body))
-        return response.guids[0]
+        failover = None
+        if self.sms_failover_source:
+            failover = {"enabled": True, "failover_source": self.sms_failover_source, "fallback_text": self.text[:160]}
+        # the hook fills the connection's defaults (source, callback URL) and validates the whole message
+        message = self.hook.build_message(
+            RcsText,
+            source=self.source or None,
+            destination=self.destination,
+            message_text=self.text,
+            sms_failover=failover,
+        )
+        return self.hook.send_message(message).guids[0]
 
 
 send_telesign_notification = TelesignNotifier

@@ -34,7 +34,7 @@ def _plain(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-class _AerialinkOperator(MessagingSendOperator):
+class _AerialinkOperator(MessagingSendOperator["AerialinkMessage"]):
     """Shared parts of the Aerialink operators.
 
     :param destination: recipient phone number (templated).
@@ -87,28 +87,25 @@ class _AerialinkOperator(MessagingSendOperator):
 
     @abstractmethod
     def content(self) -> dict[str, Any]:
-        """The message-type specific fields, in the vendor's camelCase."""
+        """The message-type specific fields of the model, by Python name (``None``: not given)."""
 
     def build_payload(self, recipient: str | None = None) -> AerialinkMessage:
-        body: dict[str, Any] = {
-            "messageType": self.message_type,
-            "source": self.source or self.hook.default_source,
-            "destination": recipient if recipient is not None else self.destination,
-            **{k: v for k, v in self.content().items() if v is not None},
-        }
-        callback_url = self.callback_url or self.hook.callback_url
-        if callback_url:
-            body["callbackURL"] = callback_url
-        if self.extra_fields:
-            body["extra_fields"] = copy.deepcopy(self.extra_fields)
-        from airflow_provider_messaging.models.aerialink import parse_message
+        from airflow_provider_messaging.models.aerialink import MESSAGE_MODELS
 
-        return parse_message(body)
+        # The hook fills the connection's defaults (source, callback URL) and validates.
+        return self.hook.build_message(
+            MESSAGE_MODELS[self.message_type],
+            source=self.source or None,
+            destination=recipient if recipient is not None else self.destination,
+            callback_url=self.callback_url or None,
+            extra_fields=copy.deepcopy(self.extra_fields) or None,
+            **self.content(),
+        )
 
-    def recipient_of(self, payload: BaseModel) -> str:
-        return str(payload.destination)  # type: ignore[attr-defined]
+    def recipient_of(self, payload: AerialinkMessage) -> str:
+        return payload.destination
 
-    def cascade_of(self, payload: BaseModel) -> list[str]:
+    def cascade_of(self, payload: AerialinkMessage) -> list[str]:
         sms = getattr(payload, "sms_failover", None)
         mms = getattr(payload, "mms_failover", None)
         if sms is not None and sms.enabled:
@@ -117,9 +114,8 @@ class _AerialinkOperator(MessagingSendOperator):
             return ["rcs", "mms"]
         return ["rcs"]
 
-    def send_payload(self, payload: BaseModel) -> str:
-        response = self.hook.send_message(payload)  # type: ignore[arg-type]
-        return response.guids[0]
+    def send_payload(self, payload: AerialinkMessage) -> str:
+        return self.hook.send_message(payload).guids[0]
 
 
 class AerialinkRcsTextOperator(_AerialinkOperator):
@@ -142,7 +138,7 @@ class AerialinkRcsTextOperator(_AerialinkOperator):
         self.sms_failover = _plain(sms_failover)
 
     def content(self) -> dict[str, Any]:
-        return {"messageText": self.message_text, "choices": self.choices, "smsFailover": self.sms_failover}
+        return {"message_text": self.message_text, "choices": self.choices, "sms_failover": self.sms_failover}
 
 
 class AerialinkRcsMediaOperator(_AerialinkOperator):
@@ -177,11 +173,11 @@ class AerialinkRcsMediaOperator(_AerialinkOperator):
 
     def content(self) -> dict[str, Any]:
         return {
-            "mediaUrl": self.media_url,
-            "thumbnailUrl": self.thumbnail_url,
-            "filenameOverride": self.filename_override,
+            "media_url": self.media_url,
+            "thumbnail_url": self.thumbnail_url,
+            "filename_override": self.filename_override,
             "choices": self.choices,
-            "mmsFailover": self.mms_failover,
+            "mms_failover": self.mms_failover,
         }
 
 
@@ -229,11 +225,11 @@ class AerialinkRcsCardOperator(_AerialinkOperator):
             "title": self.title,
             "description": self.description,
             "height": self.height,
-            "mediaUrl": self.media_url,
-            "thumbnailUrl": self.thumbnail_url,
-            "filenameOverride": self.filename_override,
+            "media_url": self.media_url,
+            "thumbnail_url": self.thumbnail_url,
+            "filename_override": self.filename_override,
             "choices": self.choices,
-            "mmsFailover": self.mms_failover,
+            "mms_failover": self.mms_failover,
         }
 
 
@@ -249,4 +245,4 @@ class AerialinkRcsCarouselOperator(_AerialinkOperator):
         self.mms_failover = _plain(mms_failover)
 
     def content(self) -> dict[str, Any]:
-        return {"cards": self.cards, "mmsFailover": self.mms_failover}
+        return {"cards": self.cards, "mms_failover": self.mms_failover}

@@ -1,8 +1,7 @@
 """The base of every send operator: build the vendor payload, hand it to the send ledger, return the record.
 
-Operators are thin: a subclass builds its vendor payload and names its hook; :mod:`airflow_provider_messaging.sending`
-owns the idempotent send (keys, atomic reservation, leases, outcome classification) for single sends,
-bulk mode and failover alike.
+Operators are thin: a subclass builds its payload model and names its hook (which fills the vendor's defaults);
+:mod:`airflow_provider_messaging.sending` owns the idempotent send for single sends, bulk mode and failover.
 """
 
 from __future__ import annotations
@@ -15,14 +14,14 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
 
 from airflow_provider_messaging import config
 from airflow_provider_messaging.compat import AirflowException, AirflowFailException, BaseOperator
 from airflow_provider_messaging.exceptions import PayloadValidationError
-from airflow_provider_messaging.models.status import normalize_recipient
+from airflow_provider_messaging.models.types import normalize_recipient
 from airflow_provider_messaging.operators.campaign import (
     CampaignInputError,
     Row,
@@ -53,9 +52,11 @@ if TYPE_CHECKING:
 SKIPPED_OPT_OUT = "SKIPPED_OPT_OUT"
 FAILED = "FAILED"
 
+PayloadT = TypeVar("PayloadT", bound=BaseModel)  # the vendor request model, e.g. ``OmnichannelRequest``
 
-class MessagingSendOperator(BaseOperator):
-    """Base class of the send operators; see the vendor modules for the concrete ones.
+
+class MessagingSendOperator(BaseOperator, Generic[PayloadT]):
+    """Base of the send operators, generic over the payload model the subclass builds (vendor modules).
 
     :param idempotency_key: key that makes the send happen once (templated). Default
         ``{dag_id}/{task_id}/{run_id}/{map_index}``; in bulk mode ``/{recipient}`` is appended.
@@ -130,24 +131,24 @@ class MessagingSendOperator(BaseOperator):
 
     # ---- what a vendor operator provides
     @abstractmethod
-    def build_payload(self, recipient: str | None = None) -> BaseModel:
+    def build_payload(self, recipient: str | None = None) -> PayloadT:
         """The validated vendor payload, for ``recipient`` in bulk mode (raises PayloadValidationError)."""
 
     @abstractmethod
-    def recipient_of(self, payload: BaseModel) -> str: ...
+    def recipient_of(self, payload: PayloadT) -> str: ...
 
     @abstractmethod
-    def cascade_of(self, payload: BaseModel) -> list[str]: ...
+    def cascade_of(self, payload: PayloadT) -> list[str]: ...
 
     @abstractmethod
-    def send_payload(self, payload: BaseModel) -> str:
+    def send_payload(self, payload: PayloadT) -> str:
         """Send through the hook; return the vendor message id."""
 
     @property
     def rate_limit(self) -> float | None:
         return None
 
-    def message_category_of(self, payload: BaseModel) -> str | None:
+    def message_category_of(self, payload: PayloadT) -> str | None:
         """The message type / category the sending policy decides ``payload`` by."""
         return self.message_category
 
@@ -187,7 +188,7 @@ class MessagingSendOperator(BaseOperator):
     def _base_key(self, context: Context) -> str:
         return str(self.idempotency_key) if self.idempotency_key else task_key(context["ti"])
 
-    def send_request(self, payload: BaseModel, key: str, context: Context) -> SendRequest:
+    def send_request(self, payload: PayloadT, key: str, context: Context) -> SendRequest:
         """The ledger's request for ``payload`` under ``key``."""
         return SendRequest(
             key=key,
@@ -236,7 +237,7 @@ class MessagingSendOperator(BaseOperator):
     #: a campaign's dry run previews this many recipients (the file may hold millions)
     DRY_RUN_CAMPAIGN_ROWS = 20
 
-    def _campaign_preview_payloads(self) -> list[BaseModel]:
+    def _campaign_preview_payloads(self) -> list[PayloadT]:
         from itertools import islice
 
         source: Any = self.recipients_file or self.recipients
@@ -276,7 +277,7 @@ class MessagingSendOperator(BaseOperator):
                 decision: Any = Skip("opted_out", f"{recipient} opted out of {self.vendor} messages")
             else:
                 decision, _ = ledger.admission(request)
-            view = preview(payload)  # type: ignore[arg-type]
+            view = preview(payload)
             for line in view.lines():
                 self.log.info("[dry run] %s", line)
             self.log.info("[dry run]   decision: %s", getattr(decision, "reason", "send now"))
@@ -314,9 +315,9 @@ class MessagingSendOperator(BaseOperator):
             raise AirflowFailException(f"recipients must be a list of phone numbers, got {type(value).__name__}")
         return [str(r) for r in value]
 
-    def _bulk_payloads(self) -> list[BaseModel]:
+    def _bulk_payloads(self) -> list[PayloadT]:
         """Every recipient's payload, validated before anything is sent (one message per number)."""
-        payloads: list[BaseModel] = []
+        payloads: list[PayloadT] = []
         problems: list[str] = []
         seen: set[str] = set()
         for index, recipient in enumerate(self._recipient_list()):
@@ -388,11 +389,11 @@ class MessagingSendOperator(BaseOperator):
         ti = context["ti"]
         return f"{ti.dag_id}/{ti.task_id}/{ti.run_id}"
 
-    def _personalized(self, row: Row) -> BaseModel:
+    def _personalized(self, row: Row) -> PayloadT:
         payload = self.build_payload(row.recipient)
         if not row.values:
             return payload
-        from airflow_provider_messaging.models._validation import validate
+        from airflow_provider_messaging.models.base import validate
 
         data = payload.model_dump(mode="json", by_alias=True, exclude_none=True)
         return validate(type(payload), fill(data, row.values))

@@ -17,21 +17,14 @@ from airflow_provider_messaging.operators.base import MessagingSendOperator
 
 if TYPE_CHECKING:
     from airflow_provider_messaging.hooks.telesign import TelesignHook
-    from airflow_provider_messaging.models.telesign import OmnichannelRequest
+    from airflow_provider_messaging.models.telesign import OmnichannelRequest, Step
 
 # The hook and the models load when a task runs, not when a DAG file is parsed (module docstring of
 # operators.base): this module imports neither.
 DEFAULT_CONN_ID = "telesign_default"
 
 
-def _omnichannel(payload: BaseModel) -> OmnichannelRequest:
-    from airflow_provider_messaging.models.telesign import OmnichannelRequest
-
-    assert isinstance(payload, OmnichannelRequest)
-    return payload
-
-
-class TelesignSendOperator(MessagingSendOperator):
+class TelesignSendOperator(MessagingSendOperator["OmnichannelRequest"]):
     """Send any omnichannel request: an ordered channel cascade with one template per channel.
 
     :param phone_number: recipient, digits with country code (templated).
@@ -103,45 +96,49 @@ class TelesignSendOperator(MessagingSendOperator):
     def rate_limit(self) -> float | None:
         return self.hook.rate_limit
 
-    def request_body(self) -> dict[str, Any]:
-        """The request as a dict, before validation."""
-        if self.request is not None:
-            return copy.deepcopy(dict(self.request))
-        channels = [c if isinstance(c, dict) else {"channel": c} for c in (self.channels or [])]
-        body: dict[str, Any] = {
-            "channels": channels,
-            "phone_number": self.phone_number,
-            "message": copy.deepcopy(self.message or {}),
-            "message_type": self.message_type,
-        }
-        if self.external_id:
-            body["external_id"] = self.external_id
-        return body
+    def steps(self) -> list[Step] | None:
+        """The cascade as steps (the typed operators); ``None``: ``channels`` and ``message`` as given."""
+        return None
 
     def build_payload(self, recipient: str | None = None) -> OmnichannelRequest:
-        body = self.request_body()
+        from airflow_provider_messaging.models.telesign import OmnichannelRequest, cascade
+
+        phone_number = recipient if recipient is not None else self.phone_number
+        steps = self.steps()
+        if steps is not None:
+            return cascade(
+                phone_number, steps, self.message_type, external_id=self.external_id, extra_fields=self.extra_fields
+            )
+        # A whole request, or its channels and message as the caller wrote them (vendor-shaped input).
+        fields: dict[str, Any] = (
+            copy.deepcopy(dict(self.request))
+            if self.request is not None
+            else {
+                "channels": [c if isinstance(c, dict) else {"channel": c} for c in (self.channels or [])],
+                "phone_number": self.phone_number,
+                "message": copy.deepcopy(self.message or {}),
+                "message_type": self.message_type,
+                **({"external_id": self.external_id} if self.external_id else {}),
+            }
+        )
         if recipient is not None:
-            body["phone_number"] = recipient
+            fields["phone_number"] = recipient
         if self.extra_fields:
-            body["extra_fields"] = {**(body.get("extra_fields") or {}), **copy.deepcopy(self.extra_fields)}
-        from airflow_provider_messaging.models._validation import validate
-        from airflow_provider_messaging.models.telesign import OmnichannelRequest
+            fields["extra_fields"] = {**(fields.get("extra_fields") or {}), **copy.deepcopy(self.extra_fields)}
+        return OmnichannelRequest.parse(fields)
 
-        return validate(OmnichannelRequest, body)
+    def recipient_of(self, payload: OmnichannelRequest) -> str:
+        return payload.phone_number
 
-    def recipient_of(self, payload: BaseModel) -> str:
-        return _omnichannel(payload).phone_number
+    def cascade_of(self, payload: OmnichannelRequest) -> list[str]:
+        return [entry.channel for entry in payload.channels]
 
-    def cascade_of(self, payload: BaseModel) -> list[str]:
-        return [entry.channel for entry in _omnichannel(payload).channels]
+    def message_category_of(self, payload: OmnichannelRequest) -> str | None:
+        return self.message_category or payload.message_type
 
-    def message_category_of(self, payload: BaseModel) -> str | None:
-        return self.message_category or _omnichannel(payload).message_type
-
-    def send_payload(self, payload: BaseModel) -> str:
-        response = self.hook.send_omnichannel(_omnichannel(payload))
-        assert response.reference_id
-        return response.reference_id
+    def send_payload(self, payload: OmnichannelRequest) -> str:
+        # the hook returns only an accepted answer, which has a reference_id
+        return str(self.hook.send_omnichannel(payload).reference_id)
 
 
 class _FirstChannelWithSmsFallback(TelesignSendOperator):
@@ -174,27 +171,17 @@ class _FirstChannelWithSmsFallback(TelesignSendOperator):
     @abstractmethod
     def parameters(self) -> dict[str, Any]: ...
 
-    def request_body(self) -> dict[str, Any]:
-        first: dict[str, Any] = {"channel": self.first_channel}
-        if self.fallback_time is not None:
-            first["fallback_time"] = self.fallback_time
-        channels = [first]
-        message: dict[str, Any] = {self.first_channel: {"template": self.template, "parameters": self.parameters()}}
+    def steps(self) -> list[Step]:
+        from airflow_provider_messaging.models.telesign import Step
+
+        steps = [Step(self.first_channel, self.template, self.parameters(), self.fallback_time)]
         if self.sms_fallback_text:
-            channels.append({"channel": "sms"})
-            message["sms"] = {"template": "text", "parameters": {"text": self.sms_fallback_text}}
+            steps.append(Step("sms", "text", {"text": self.sms_fallback_text}))
         elif self.backup:
             backup = copy.deepcopy(dict(self.backup))
-            channel = backup.pop("channel", None)
-            channels.append({"channel": channel})
-            message[str(channel)] = backup
-        return {
-            "channels": channels,
-            "phone_number": self.phone_number,
-            "message": message,
-            "message_type": self.message_type,
-            **({"external_id": self.external_id} if self.external_id else {}),
-        }
+            channel, template, parameters = (backup.pop(k, None) for k in ("channel", "template", "parameters"))
+            steps.append(Step(channel, template, parameters, content=backup))
+        return steps
 
 
 class TelesignRcsCallButtonOperator(_FirstChannelWithSmsFallback):
@@ -296,11 +283,7 @@ class TelesignSmsOperator(TelesignSendOperator):
         super().__init__(**kwargs)
         self.text = text
 
-    def request_body(self) -> dict[str, Any]:
-        return {
-            "channels": [{"channel": "sms"}],
-            "phone_number": self.phone_number,
-            "message": {"sms": {"template": "text", "parameters": {"text": self.text}}},
-            "message_type": self.message_type,
-            **({"external_id": self.external_id} if self.external_id else {}),
-        }
+    def steps(self) -> list[Step]:
+        from airflow_provider_messaging.models.telesign import Step
+
+        return [Step("sms", "text", {"text": self.text})]

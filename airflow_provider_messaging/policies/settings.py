@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from airflow_provider_messaging.exceptions import FieldError, PayloadValidationError
-from airflow_provider_messaging.models._validation import validate
+from airflow_provider_messaging.models.base import validate
 from airflow_provider_messaging.policies.model import SendingPolicy
 
 #: Name of the ``[messaging]`` option and of the connection extra.

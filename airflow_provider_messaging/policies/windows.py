@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from airflow_provider_messaging.models.status import normalize_recipient
+from airflow_provider_messaging.models.types import normalize_recipient
 from airflow_provider_messaging.policies.model import WEEKDAYS, SendWindow
 
 #: How far ahead a window is looked for: two weeks covers any weekday rule in every zone.

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from airflow_provider_messaging.exceptions import FieldError, PayloadValidationError
-from airflow_provider_messaging.models._validation import TimestampOutOfRange
 from airflow_provider_messaging.models.status import ChannelEvent
+from airflow_provider_messaging.models.types import TimestampOutOfRange
 from airflow_provider_messaging.store import NewInbound
 
 

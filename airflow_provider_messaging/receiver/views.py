@@ -99,7 +99,7 @@ def _page() -> str:
 
 def _latest_inbound(store: MessageStore, vendor: str | None, sender: str | None, limit: int) -> list[dict[str, Any]]:
     """Inbound messages, newest first (the store's ``find_inbound`` reads oldest first, for sensors)."""
-    from airflow_provider_messaging.models.status import normalize_recipient
+    from airflow_provider_messaging.models.types import normalize_recipient
 
     query = select(inbound_messages).order_by(inbound_messages.c.id.desc()).limit(limit)
     if vendor:

@@ -15,7 +15,8 @@ from airflow_provider_messaging.compat import (
     BaseSensorOperator,
     PokeReturnValue,
 )
-from airflow_provider_messaging.models.status import DeliveryCriteria, MessageStatus
+from airflow_provider_messaging.models.status import MessageStatus
+from airflow_provider_messaging.models.waiting import DeliveryCriteria
 from airflow_provider_messaging.sensors._ids import campaign_ids_from, message_ids_from
 from airflow_provider_messaging.triggers.delivery import MessageDeliveryTrigger
 

@@ -28,11 +28,11 @@ from airflow_provider_messaging.models.status import (
     DeliveryState,
     MessageStatus,
     Summary,
-    normalize_recipient,
     order_attempts,
     summarize,
     supersedes,
 )
+from airflow_provider_messaging.models.types import normalize_recipient
 from airflow_provider_messaging.policies.decision import CapScope
 from airflow_provider_messaging.store import migrate
 from airflow_provider_messaging.store.engine import create_store_engine, is_sqlite, normalize_url

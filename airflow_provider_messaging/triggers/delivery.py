@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_messaging import config
 from airflow_provider_messaging.compat import BaseTrigger, TriggerEvent
-from airflow_provider_messaging.models.status import DeliveryCriteria, MessageStatus, Verdict
+from airflow_provider_messaging.models.status import MessageStatus
+from airflow_provider_messaging.models.waiting import DeliveryCriteria, Verdict
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) loads on the triggerer, not when a DAG file is parsed
     from airflow_provider_messaging.store import CampaignCounts, MessageStore

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_messaging import config
 from airflow_provider_messaging.compat import BaseEventTrigger, TriggerEvent
-from airflow_provider_messaging.models.status import normalize_recipient
+from airflow_provider_messaging.models.types import normalize_recipient
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) loads on the triggerer, not when a DAG file is parsed
     from airflow_provider_messaging.store import InboundRecord

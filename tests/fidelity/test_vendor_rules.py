@@ -17,7 +17,7 @@ from vendor_rules import RULES, Rule
 
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.models import aerialink, telesign
-from airflow_provider_messaging.models._validation import VendorModel
+from airflow_provider_messaging.models.base import VendorModel
 from airflow_provider_messaging.sandbox import SandboxConfig, SandboxServer
 
 PARSE = {"telesign": telesign.OmnichannelRequest.parse, "aerialink": aerialink.parse_message}

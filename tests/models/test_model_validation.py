@@ -11,12 +11,13 @@ from pydantic import ValidationError
 
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.models import aerialink as al
-from airflow_provider_messaging.models._validation import (
+from airflow_provider_messaging.models import telesign as ts
+from airflow_provider_messaging.models.base import to_wire, validate
+from airflow_provider_messaging.models.types import (
     is_possible_phone,
+    normalize_recipient,
     parse_vendor_timestamp,
-    to_wire,
     try_parse_timestamp,
-    validate,
 )
 
 UTC = timezone.utc
@@ -62,6 +63,72 @@ def test_recipient_is_normalised_to_digits() -> None:
         {"messageType": "RCS_TEXT", "source": "CONVEY", "destination": "+1 555-987-6543", "messageText": "hi"}
     )
     assert msg.destination == "15559876543"
+
+
+def _sms_to(number: str) -> dict[str, object]:
+    return {
+        "channels": [{"channel": "sms"}],
+        "phone_number": number,
+        "message": {"sms": {"template": "text", "parameters": {"text": "hi"}}},
+        "message_type": "ARN",
+    }
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ("15558675309", "15558675309"),
+        ("+1 (555) 867-5309", "15558675309"),
+        (" +1.555.867.5309 ", "15558675309"),
+        ("1\u00a0555\u00a0867\u00a05309", "15558675309"),  # no-break spaces from a spreadsheet
+        ("12345", "12345"),  # an SMS short code is a number too
+        # not phone numbers: kept as ids (stripped, lower-cased), never reduced to digits
+        ("CONVEY", "convey"),
+        (" Alice@Example.COM ", "alice@example.com"),
+        ("1-800-FLOWERS", "1-800-flowers"),
+        ("1+5558675309", "1+5558675309"),  # '+' only in front
+        ("++15558675309", "++15558675309"),
+        ("tel:+15558675309", "tel:+15558675309"),
+        (
+            "\uff11\uff15\uff15\uff15\uff18\uff16\uff17\uff15\uff13\uff10\uff19",
+            "\uff11\uff15\uff15\uff15\uff18\uff16\uff17\uff15\uff13\uff10\uff19",
+        ),
+        ("15558675309\u00b2", "15558675309\u00b2"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_normalize_recipient_keys_numbers_by_ascii_digits_and_ids_as_given(raw: str | None, key: str) -> None:
+    assert normalize_recipient(raw) == key
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "\uff11\uff15\uff15\uff15\uff18\uff16\uff17\uff15\uff13\uff10\uff19",  # fullwidth digits
+        "\u0661\u0665\u0665\u0665\u0668\u0666\u0667\u0665\u0663\u0660\u0669",  # Arabic-Indic digits
+        "1+5558675309",
+        "++15558675309",
+        "1-800-FLOWERS",
+    ],
+)
+def test_non_ascii_digits_and_inner_plus_are_not_phone_numbers(number: str) -> None:
+    # The vendors take "digits with country code" (15558675309); libphonenumber would accept the first two.
+    assert not is_possible_phone(number)
+    with pytest.raises(PayloadValidationError) as info:
+        ts.OmnichannelRequest.parse(_sms_to(number))
+    assert info.value.fields == ["phone_number"]
+    assert "digits only" in info.value.errors[0].message
+
+
+@given(st.text(alphabet="0123456789 +-().abcXYZ@\u00a0\uff11", max_size=20))
+def test_a_valid_recipient_is_sent_as_its_store_key(raw: str) -> None:
+    """One normaliser: what the models send is what the store, opt-outs and reports key the recipient by."""
+    key = normalize_recipient(raw)
+    assert (key.isascii() and key.isdigit()) or key == raw.strip().lower()
+    if is_possible_phone(raw):
+        sent = ts.OmnichannelRequest.parse(_sms_to(raw)).phone_number
+        assert sent == key and key.isascii() and key.isdigit()
 
 
 def test_url_is_kept_exactly_as_given() -> None:

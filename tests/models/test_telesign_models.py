@@ -11,7 +11,7 @@ from vendor_examples import load
 
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.models import telesign as ts
-from airflow_provider_messaging.models._validation import to_wire
+from airflow_provider_messaging.models.base import to_wire
 
 UTC = timezone.utc
 

@@ -12,7 +12,7 @@ from vendor_examples import load, names
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.models import aerialink as al
 from airflow_provider_messaging.models import telesign as ts
-from airflow_provider_messaging.models._validation import to_wire, validate, wire_bytes
+from airflow_provider_messaging.models.base import to_wire, validate, wire_bytes
 
 
 def _compact(data: Any) -> bytes:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from vendor_examples import load
 
+from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.operators.aerialink import AerialinkRcsCardOperator
 from airflow_provider_messaging.operators.telesign import (
     TelesignRcsCallButtonOperator,
@@ -83,3 +84,31 @@ def test_extra_fields_on_both_vendors() -> None:
         extra_fields={"expiry": "2030-01-01T00:00:00Z"},
     )
     assert aerialink.build_payload().to_wire()["expiry"] == "2030-01-01T00:00:00Z"
+
+
+def test_backup_content_keeps_its_extra_keys_and_a_missing_template_is_named() -> None:
+    extra = {**VIBER, "extra_fields": {"ttl": 5}}
+    wire = _call_button(backup=extra).build_payload().to_wire()
+    assert wire["message"]["viber"] == {"template": "text", "parameters": {"text": "Please call us"}, "ttl": 5}
+
+    no_template = {"channel": "viber", "parameters": {"text": "Please call us"}}
+    with pytest.raises(PayloadValidationError) as err:
+        _call_button(backup=no_template).build_payload()
+    assert err.value.fields == ["message.viber.template"]
+    assert "'template' is required" in str(err.value)
+
+
+def test_aerialink_operator_reads_no_connection_when_source_and_callback_are_given() -> None:
+    # The hook fills only the defaults a message lacks: with both given, no connection is looked up.
+    card = load("aerialink_rcs_card")
+    operator = AerialinkRcsCardOperator(
+        task_id="card",
+        destination=card["destination"],
+        source="ACME",
+        callback_url="https://cb.example.com/x",
+        title=card["title"],
+        description=card["description"],
+        media_url=card["mediaUrl"],
+    )
+    wire = operator.build_payload().to_wire()
+    assert (wire["source"], wire["callbackURL"]) == ("ACME", "https://cb.example.com/x")

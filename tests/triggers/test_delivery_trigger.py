@@ -176,7 +176,7 @@ def test_campaign_waits_with_one_aggregate_query_per_poll(store: MessageStore) -
 
 
 def test_one_aggregate_query_per_poll_for_many_campaigns(store: MessageStore) -> None:
-    from airflow_provider_messaging.models.status import DeliveryCriteria
+    from airflow_provider_messaging.models.waiting import DeliveryCriteria
     from airflow_provider_messaging.sending import SendLedger, SendRequest
 
     campaigns = [f"c{n}" for n in range(5)]

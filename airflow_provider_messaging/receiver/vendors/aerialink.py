@@ -7,8 +7,8 @@ Aerialink does not sign callbacks: its routes take the shared secret that travel
 from __future__ import annotations
 
 from airflow_provider_messaging.models import aerialink
-from airflow_provider_messaging.models._validation import validate
 from airflow_provider_messaging.models.aerialink import aerialink_state
+from airflow_provider_messaging.models.base import validate
 from airflow_provider_messaging.models.status import ChannelEvent
 from airflow_provider_messaging.receiver.parsing import (
     DeliveryUpdate,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from airflow_provider_messaging.models import telesign
-from airflow_provider_messaging.models._validation import validate
+from airflow_provider_messaging.models.base import validate
 from airflow_provider_messaging.models.status import ChannelEvent
 from airflow_provider_messaging.models.telesign import telesign_state
 from airflow_provider_messaging.receiver.auth import verify_telesign_signature

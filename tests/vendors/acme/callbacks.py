@@ -6,7 +6,7 @@ Acme does not sign callbacks: its routes open with the shared secret once ``acme
 
 from __future__ import annotations
 
-from airflow_provider_messaging.models._validation import validate
+from airflow_provider_messaging.models.base import validate
 from airflow_provider_messaging.models.status import ChannelEvent
 from airflow_provider_messaging.receiver.parsing import DeliveryUpdate, storable_inbound, storable_update
 from airflow_provider_messaging.receiver.vendors import CallbackAdapter

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from airflow_provider_messaging.exceptions import SendOutcomeUnknownError
 from airflow_provider_messaging.hooks.base import MessagingHttpHook
-from airflow_provider_messaging.models._validation import wire_bytes
+from airflow_provider_messaging.models.base import wire_bytes
 
 from .models import SmsRequest, SmsResponse
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, Field
 
-from airflow_provider_messaging.models._validation import LenientModel, VendorModel
+from airflow_provider_messaging.models.base import LenientModel, VendorModel
 from airflow_provider_messaging.models.status import DeliveryState
 
 #: Acme's status words -> normalized states (unknown words map to UNKNOWN: stored raw, never final).

@@ -36,7 +36,7 @@ class AcmeSmsOperator(MessagingSendOperator):
         return AcmeHook(acme_conn_id=self.acme_conn_id)
 
     def build_payload(self, recipient: str | None = None) -> BaseModel:
-        from airflow_provider_messaging.models._validation import validate
+        from airflow_provider_messaging.models.base import validate
 
         from .models import SmsRequest
 

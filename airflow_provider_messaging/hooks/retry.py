@@ -51,7 +51,9 @@ class Outcome:
         return cls(Sent.ANSWERED, status, retry_after_seconds(retry_after))
 
     def describe(self) -> str:
-        return f"answered HTTP {self.status}" if self.sent is Sent.ANSWERED else self.sent.value
+        if self.sent is Sent.ANSWERED:
+            return f"answered HTTP {self.status}"
+        return "could not be reached" if self.sent is Sent.NOTHING else self.sent.value
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote, quote_plus
 
 import requests
-from urllib3.exceptions import ClosedPoolError, ConnectTimeoutError, MaxRetryError
+from urllib3.exceptions import ClosedPoolError, ConnectTimeoutError, MaxRetryError, ProxyError
 
 from airflow_provider_messaging.exceptions import (
     AuthenticationError,
@@ -76,7 +76,7 @@ def failed_attempt(exc: requests.exceptions.RequestException) -> Sent:
         return Sent.UNSENDABLE
     if isinstance(exc, requests.exceptions.ConnectionError):
         reason = _reason_of(exc)
-        if isinstance(reason, ConnectTimeoutError):  # NewConnectionError, NameResolutionError too (urllib3 2)
+        if isinstance(reason, ConnectTimeoutError):
             return Sent.NOTHING
         if isinstance(reason, ClosedPoolError):
             return Sent.UNSENDABLE
@@ -123,9 +123,15 @@ def transport_error(
 
 
 def _reason_of(exc: requests.exceptions.ConnectionError) -> Any:
+    """What urllib3 says went wrong; a proxy that could not be reached counts as a connect error.
+
+    ``NewConnectionError`` and ``NameResolutionError`` are ``ConnectTimeoutError`` subclasses in urllib3 2.
+    """
     reason = exc.args[0] if exc.args else exc
     if isinstance(reason, MaxRetryError) and reason.reason is not None:
         reason = reason.reason
+    if isinstance(reason, ProxyError) and isinstance(reason.original_error, ConnectTimeoutError):
+        reason = reason.original_error
     return reason
 
 

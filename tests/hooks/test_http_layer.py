@@ -173,3 +173,16 @@ def test_proxy_from_environment_is_used(
 
     [sent] = server.requests
     assert sent.path == "http://telesign.invalid/v1/omnichannel"  # absolute URL: the server acted as the proxy
+
+
+def test_an_unreachable_proxy_is_a_connect_error(make_conn: ConnFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")
+    conn_id = make_conn("telesign", "http://telesign.invalid", CUSTOMER_ID, API_KEY, extra={"max_retries": 1})
+    transport = CountingTransport()
+
+    with pytest.raises(VendorUnavailableError, match="cannot connect"):
+        TelesignHook(conn_id, transport=transport, **FAST).send_omnichannel(SMS_ONLY)
+
+    assert transport.attempts == 2  # nothing reached the vendor: retried like a refused connection

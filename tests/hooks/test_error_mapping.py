@@ -215,6 +215,25 @@ def test_long_retry_after_is_not_slept_on_the_worker(telesign_id: str) -> None:
     assert (len(sent.requests), sent.sleeps) == (1, [])
 
 
+def test_503_with_retry_after_waits_as_told(telesign_id: str) -> None:
+    sent = telesign(telesign_id, Reply(503, {"status": {"code": 3500}}, headers={"Retry-After": "3"}), **NO_JITTER)
+    assert sent.hook.send_omnichannel(SMS_ONLY).accepted
+    assert sent.sleeps == [3.0]
+
+
+def test_the_hooks_backoff_settings_reach_the_policy(telesign_id: str) -> None:
+    busy = Reply(503, {"status": {"code": 3500}})
+    sent = telesign(telesign_id, busy, busy, busy, max_retries=3, backoff_factor=1, backoff_jitter=0, backoff_max=1.5)
+    assert sent.hook.send_omnichannel(SMS_ONLY).accepted
+    assert sent.sleeps == [1.0, 1.5, 1.5]
+
+    limited = Reply(429, {"status": {"code": 3204}}, headers={"Retry-After": "7"})
+    sent = telesign(telesign_id, default=limited, max_retry_after=5)
+    with pytest.raises(RateLimitError) as err:
+        sent.hook.send_omnichannel(SMS_ONLY)
+    assert (err.value.retry_after, len(sent.requests), sent.sleeps) == (7, 1, [])
+
+
 def test_503_after_retries_run_out(telesign_id: str) -> None:
     sent = telesign(telesign_id, default=Reply(503, {"status": {"code": 3041, "description": "Provider failed"}}))
 

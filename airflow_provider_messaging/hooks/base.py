@@ -1,173 +1,51 @@
-"""Shared HTTP layer of the vendor hooks: connection, auth, pooled session, timeouts, retries, errors.
+"""Shared HTTP layer of the vendor hooks: connection, pooled session, one request through the retry policy.
 
-Retry policy (urllib3 :class:`~urllib3.util.retry.Retry` mounted on the session's adapter):
-
-* connect errors (connection refused, connect timeout, DNS) are retried: nothing was sent;
-* 429 and 503 are retried with exponential backoff and jitter, honouring ``Retry-After``;
-* nothing else is retried: other 4xx are final, and a read timeout or a connection dropped after
-  the request was written raises :class:`SendOutcomeUnknownError` (so do 502 and 504), because
-  a second POST could text the customer twice.
+Layers: :mod:`.connection` (settings read from the Airflow connection), :mod:`.transport` (the pooled
+adapter that sends one attempt; replaceable by any ``requests`` adapter), :mod:`.retry` (whether and
+when an attempt is tried again) and :mod:`.errors` (what a failure or an error answer raises).
 """
 
 from __future__ import annotations
 
-import base64
+import dataclasses
 import json
 import logging
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any, ClassVar, NamedTuple
-from urllib.parse import quote, quote_plus, urlsplit
+from typing import Any, ClassVar
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ClosedPoolError, ConnectTimeoutError, MaxRetryError
+from requests.adapters import BaseAdapter
 
-from airflow_provider_messaging import __version__
 from airflow_provider_messaging.compat import BaseHook
-from airflow_provider_messaging.exceptions import (
-    AuthenticationError,
-    ConfigurationError,
-    FieldError,
-    MessagingError,
-    RateLimitError,
-    SendOutcomeUnknownError,
-    VendorAPIError,
-    VendorServerError,
-    VendorUnavailableError,
+from airflow_provider_messaging.exceptions import ConfigurationError, FieldError, MessagingError
+from airflow_provider_messaging.hooks.connection import (
+    ConnectionSettings,
+    join_url,
+    number_extra,
+    read_settings,
 )
-from airflow_provider_messaging.hooks.retry import SendRetry, retry_after_seconds
+from airflow_provider_messaging.hooks.errors import (
+    ErrorInfo,
+    Scrubber,
+    answer_error_class,
+    default_error_info,
+    error_text,
+    failed_attempt,
+    gateway_error,
+    transport_error,
+)
+from airflow_provider_messaging.hooks.retry import Outcome, RetryPolicy, retry_after_seconds
+from airflow_provider_messaging.hooks.transport import (
+    DEFAULT_POOL_MAXSIZE,
+    DEFAULT_POOL_RECYCLE,
+    PooledTransport,
+    build_session,
+)
 
 log = logging.getLogger(__name__)
-
-DEFAULT_CONNECT_TIMEOUT = 5.0
-DEFAULT_READ_TIMEOUT = 30.0
-DEFAULT_MAX_RETRIES = 3
-#: Telesign drops keep-alive connections idle for 499 s; recycle the pool well before that.
-DEFAULT_POOL_RECYCLE = 480.0
-DEFAULT_POOL_MAXSIZE = 32
-
-#: Gateway answers: the vendor behind the gateway may have accepted the message.
-UNKNOWN_OUTCOME_STATUSES = frozenset({502, 504})
-_MAX_TEXT = 300
-
-
-# --------------------------------------------------------------------------------------------
-# connection settings
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ConnectionSettings:
-    """What a hook needs from its Airflow connection, read once."""
-
-    base_url: str
-    login: str
-    password: str = field(repr=False)
-    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
-    read_timeout: float = DEFAULT_READ_TIMEOUT
-    max_retries: int = DEFAULT_MAX_RETRIES
-    extras: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def authorization(self) -> str:
-        token = base64.b64encode(f"{self.login}:{self.password}".encode()).decode("ascii")
-        return f"Basic {token}"
-
-
-def connection_extras(extra: Mapping[str, Any], conn_type: str) -> dict[str, Any]:
-    """Extras with blanks dropped and the UI's ``extra__<conn_type>__`` prefix removed (plain keys win)."""
-    prefix = f"extra__{conn_type}__"
-    plain: dict[str, Any] = {}
-    prefixed: dict[str, Any] = {}
-    for key, value in extra.items():
-        if value is None or (isinstance(value, str) and not value.strip()):
-            continue
-        if key.startswith(prefix):
-            prefixed[key[len(prefix) :]] = value
-        else:
-            plain[key] = value
-    return {**prefixed, **plain}
-
-
-def base_url(host: str | None, *, schema: str | None, port: int | None, default: str) -> str:
-    """``scheme://host[:port][/prefix]`` from a connection host that is a full URL or a bare host.
-
-    User info in the host is dropped, so no credential ever ends up in a URL or an error text; that
-    includes user info with a raw ``/`` in the password (``http://u:ab/cd@host``), which a URL parser
-    would read as a path. A host that is still no URL raises :class:`ConfigurationError`.
-    """
-    host = (host or "").strip()
-    if not host:
-        return default.rstrip("/")
-    scheme, separator, rest = host.partition("://")
-    if not separator:
-        scheme, rest = (schema if schema in ("http", "https") else "https"), host
-    rest = rest.rpartition("@")[2]  # everything up to the last "@" is user info
-    parts = urlsplit(f"{scheme}://{rest}")
-    try:
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0
-    except ValueError:  # a port that is no number
-        valid = False
-    if not valid:
-        raise ConfigurationError(
-            "The connection's host is not a URL (expected https://host[:port][/path]); nothing was sent"
-        )
-    netloc = parts.netloc
-    if port and parts.port is None:
-        netloc = f"{netloc}:{port}"
-    return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
-
-
-def join_url(base: str, path: str) -> str:
-    """``base`` + ``path``, without doubling a version prefix (``.../v5`` + ``/v5/messages``)."""
-    parts = urlsplit(base)
-    prefix = parts.path.rstrip("/")
-    if prefix and (path == prefix or path.startswith(prefix + "/")):
-        prefix = ""
-    return f"{parts.scheme}://{parts.netloc}{prefix}{path}"
-
-
-def _number(extras: Mapping[str, Any], key: str, default: float | None) -> float | None:
-    value = extras.get(key)
-    if value is None:
-        return default
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise MessagingError(f"Connection extra {key!r} must be a number, got {value!r}") from None
-    if number < 0:
-        raise MessagingError(f"Connection extra {key!r} must not be negative, got {value!r}")
-    return number
-
-
-class ErrorInfo(NamedTuple):
-    code: str | int | None
-    description: str | None
-    field_errors: list[FieldError]
-    reference_id: str | None
-
-
-class _BasicAuth(requests.auth.AuthBase):
-    """Sets a prebuilt ``Authorization`` header; as ``session.auth`` it also stops requests' netrc lookup."""
-
-    def __init__(self, header: str) -> None:
-        self._header = header
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Authorization"] = self._header
-        return r
-
-    def __repr__(self) -> str:
-        return "<BasicAuth ***>"
-
-
-# --------------------------------------------------------------------------------------------
-# the hook
-# --------------------------------------------------------------------------------------------
 
 
 class MessagingHttpHook(BaseHook):
@@ -183,6 +61,9 @@ class MessagingHttpHook(BaseHook):
         ``backoff_jitter`` seconds of jitter, at most ``backoff_max``).
     :param max_retry_after: longest ``Retry-After`` waited on the worker; above it the
         :class:`RateLimitError` is raised at once with ``retry_after`` set.
+    :param transport: the ``requests`` adapter that sends each attempt (default: a
+        :class:`~airflow_provider_messaging.hooks.transport.PooledTransport`); it must not retry.
+    :param sleep: how the hook waits between attempts (default :func:`time.sleep`).
     """
 
     conn_type: ClassVar[str] = ""
@@ -202,6 +83,8 @@ class MessagingHttpHook(BaseHook):
         backoff_jitter: float = 0.5,
         backoff_max: float = 30.0,
         max_retry_after: float = 60.0,
+        transport: BaseAdapter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
         logger_name: str | None = None,
     ) -> None:
         super().__init__(logger_name=logger_name)
@@ -209,42 +92,37 @@ class MessagingHttpHook(BaseHook):
         self.pool_maxsize = pool_maxsize
         self.pool_recycle = pool_recycle
         self._max_retries = max_retries
-        self._backoff = {
-            "backoff_factor": backoff_factor,
-            "backoff_jitter": backoff_jitter,
-            "backoff_max": backoff_max,
-            "max_retry_after": max_retry_after,
-        }
+        self._policy = RetryPolicy(
+            backoff_factor=backoff_factor,
+            backoff_jitter=backoff_jitter,
+            backoff_max=backoff_max,
+            max_retry_after=max_retry_after,
+        )
+        self._transport = transport
+        self._sleep = sleep
         self._lock = threading.Lock()
         self._session: requests.Session | None = None
-        self._adapter: HTTPAdapter | None = None
-        self._last_used = time.monotonic()
 
     # ---- connection ------------------------------------------------------------------------
 
     @cached_property
     def settings(self) -> ConnectionSettings:
         """The connection, read and checked once per hook; password and auth header are masked in logs."""
-        conn = self.get_connection(self.conn_id)
-        missing = [name for name, value in (("login", conn.login), ("password", conn.password)) if not value]
-        if missing:
-            raise MessagingError(f"Connection {self.conn_id!r} has no {' and no '.join(missing)} (Basic auth)")
-        extras = connection_extras(conn.extra_dejson, self.conn_type)
-        retries = self._max_retries
-        if retries is None:
-            retries = int(_number(extras, "max_retries", DEFAULT_MAX_RETRIES) or 0)
-        settings = ConnectionSettings(
-            base_url=base_url(conn.host, schema=conn.schema, port=conn.port, default=self.default_host),
-            login=conn.login or "",
-            password=conn.password or "",
-            connect_timeout=_number(extras, "connect_timeout", DEFAULT_CONNECT_TIMEOUT) or DEFAULT_CONNECT_TIMEOUT,
-            read_timeout=_number(extras, "timeout", DEFAULT_READ_TIMEOUT) or DEFAULT_READ_TIMEOUT,
-            max_retries=retries,
-            extras=extras,
+        settings = read_settings(
+            self.get_connection(self.conn_id),
+            conn_id=self.conn_id,
+            conn_type=self.conn_type,
+            default_host=self.default_host,
+            max_retries=self._max_retries,
         )
-        _mask(settings.password)
-        _mask(settings.authorization.split(" ", 1)[1])
+        for secret in settings.secrets:
+            _mask(secret)
         return settings
+
+    @cached_property
+    def retry_policy(self) -> RetryPolicy:
+        """When an attempt is tried again (``max_retries`` from the hook or the connection)."""
+        return dataclasses.replace(self._policy, max_retries=self.settings.max_retries)
 
     def extra(self, key: str, default: Any = None) -> Any:
         """One connection extra (plain or ``extra__<conn_type>__`` key; blank counts as unset)."""
@@ -253,7 +131,7 @@ class MessagingHttpHook(BaseHook):
     @property
     def rate_limit(self) -> float | None:
         """Client-side cap in messages per second for bulk sends (extra ``rate_limit``); None: no cap."""
-        return _number(self.settings.extras, "rate_limit", None) or None
+        return number_extra(self.settings.extras, "rate_limit", None) or None
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -264,34 +142,16 @@ class MessagingHttpHook(BaseHook):
         return join_url(self.settings.base_url, path)
 
     def get_conn(self) -> requests.Session:
-        """The hook's pooled session (built on first use; Basic auth, JSON headers, retry policy)."""
+        """The hook's session (built on first use: Basic auth, JSON headers, the transport mounted)."""
         session = self._session
         if session is not None:
             return session
         with self._lock:
             if self._session is None:
-                settings = self.settings
-                retry = SendRetry.for_sends(settings.max_retries, **self._backoff)
-                adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.pool_maxsize, max_retries=retry)
-                session = requests.Session()
-                session.mount("https://", adapter)
-                session.mount("http://", adapter)
-                session.auth = _BasicAuth(settings.authorization)
-                session.headers.update(
-                    {
-                        "Content-Type": "application/json",
-                        "Accept": "application/json",
-                        "User-Agent": f"airflow-provider-messaging/{__version__}",
-                    }
+                transport = self._transport or PooledTransport(
+                    pool_maxsize=self.pool_maxsize, pool_recycle=self.pool_recycle
                 )
-                # Proxies, NO_PROXY and CA bundle come from the environment, read once for the
-                # vendor host: requests re-reads all of os.environ on every send otherwise
-                # (about a quarter of a local send's time).
-                env = session.merge_environment_settings(settings.base_url, {}, None, None, None)
-                session.proxies.update(env["proxies"])
-                session.verify, session.cert = env["verify"], env["cert"]
-                session.trust_env = False
-                self._adapter, self._session = adapter, session
+                self._session = build_session(self.settings, transport)
             return self._session
 
     def close(self) -> None:
@@ -299,62 +159,48 @@ class MessagingHttpHook(BaseHook):
         with self._lock:
             if self._session is not None:
                 self._session.close()
-            self._session = self._adapter = None
-
-    def _recycle_if_idle(self) -> None:
-        # Close every pooled connection (not just the session object, and before this request
-        # picks one) once the pool sat idle long enough that the vendor may drop it mid-request.
-        if time.monotonic() - self._last_used <= self.pool_recycle or self._adapter is None:
-            return
-        with self._lock:
-            if self._adapter is not None and time.monotonic() - self._last_used > self.pool_recycle:
-                self.log.debug("Pool idle for more than %ss: closing keep-alive connections", self.pool_recycle)
-                self._adapter.poolmanager.clear()
-                self._last_used = time.monotonic()  # concurrent callers must not clear the fresh pool again
+            self._session = None
 
     # ---- requests --------------------------------------------------------------------------
 
     def request(self, method: str, path: str, body: bytes | None = None) -> requests.Response:
-        """Send one request through the retry policy; map transport failures, not HTTP statuses.
+        """Send one request, attempt after attempt as the retry policy decides; return the last answer.
 
-        :raises VendorUnavailableError: nothing was sent (refused, DNS, connect timeout).
+        HTTP statuses are returned, not raised (:meth:`post_json` raises them).
+
+        :raises VendorUnavailableError: nothing was sent (refused, DNS, connect timeout, TLS).
         :raises SendOutcomeUnknownError: the request may have been read (read timeout, dropped).
+        :raises ConfigurationError: the connection's URL cannot be used; nothing was sent.
         """
         session = self.get_conn()
-        self._recycle_if_idle()
         url = self.url(path)
-        try:
-            return session.request(method, url, data=body, timeout=self.timeout, allow_redirects=False)
-        except requests.exceptions.ConnectTimeout as exc:
-            raise VendorUnavailableError(f"{self.vendor}: no connection to {url} within the connect timeout") from exc
-        except requests.exceptions.ReadTimeout as exc:
-            raise SendOutcomeUnknownError(
-                f"{self.vendor}: {method} {url} sent, but no answer within {self.settings.read_timeout:g}s; "
-                "the vendor may have accepted it. Not re-sent."
-            ) from exc
-        except (
-            requests.exceptions.InvalidURL,
-            requests.exceptions.InvalidSchema,
-            requests.exceptions.MissingSchema,
-        ) as exc:  # refused before anything was sent: a configuration error, never "outcome unknown"
-            raise ConfigurationError(
-                f"{self.vendor}: the connection's URL cannot be used ({type(exc).__name__}); nothing was sent"
-            ) from None
-        except requests.exceptions.SSLError as exc:
-            raise VendorUnavailableError(f"{self.vendor}: TLS handshake with {url} failed: {exc}") from exc
-        except requests.exceptions.ConnectionError as exc:
-            if _nothing_sent(exc):
-                raise VendorUnavailableError(f"{self.vendor}: cannot connect to {url}: {_reason(exc)}") from exc
-            raise SendOutcomeUnknownError(
-                f"{self.vendor}: connection to {url} dropped after {method} was sent ({_reason(exc)}); "
-                "the vendor may have accepted it. Not re-sent."
-            ) from exc
-        except requests.exceptions.RequestException as exc:
-            raise SendOutcomeUnknownError(
-                f"{self.vendor}: {method} {url} failed after sending: {self.scrub(str(exc))}"
-            ) from exc
-        finally:
-            self._last_used = time.monotonic()
+        policy = self.retry_policy
+        history: list[Outcome] = []
+        while True:
+            try:
+                response = session.request(method, url, data=body, timeout=self.timeout, allow_redirects=False)
+            except requests.exceptions.RequestException as exc:
+                outcome = Outcome(failed_attempt(exc))
+                decision = policy.decide(outcome, history)
+                if not decision.retry:
+                    error = transport_error(
+                        exc,
+                        vendor=self.vendor,
+                        method=method,
+                        url=url,
+                        read_timeout=self.settings.read_timeout,
+                        scrub=self.scrub,
+                    )
+                    raise error from (None if isinstance(error, ConfigurationError) else exc)
+            else:
+                outcome = Outcome.answer(response.status_code, response.headers.get("Retry-After"))
+                decision = policy.decide(outcome, history)
+                if not decision.retry:
+                    return response
+                response.close()
+            log.warning("Vendor %s (%s %s); retrying in %.2fs", outcome.describe(), method, path, decision.wait)
+            history.append(outcome)
+            self._sleep(decision.wait)
 
     def post_json(self, path: str, body: bytes) -> requests.Response:
         """POST a JSON body; return a 2xx answer or raise the typed error for any other."""
@@ -365,24 +211,13 @@ class MessagingHttpHook(BaseHook):
 
     def error_for(self, response: requests.Response) -> MessagingError:
         """The exception for an error answer (after the retry policy ran out)."""
-        status = response.status_code
-        if status in UNKNOWN_OUTCOME_STATUSES:
-            return SendOutcomeUnknownError(
-                f"{self.vendor}: gateway answered HTTP {status} to {response.request.method} "
-                f"{response.url}; the vendor may have accepted it. Not re-sent."
-            )
+        gateway = gateway_error(self.vendor, response)
+        if gateway is not None:
+            return gateway
         info = self._error_info(response)
-        if status in (401, 403):
-            cls: type[VendorAPIError] = AuthenticationError
-        elif status == 429:
-            cls = RateLimitError
-        elif status >= 500:
-            cls = VendorServerError
-        else:
-            cls = VendorAPIError
-        return cls(
+        return answer_error_class(response.status_code)(
             vendor=self.vendor,
-            http_status=status,
+            http_status=response.status_code,
             code=self.scrub_value(info.code),
             description=self.scrub(info.description),
             field_errors=self.scrub_fields(info.field_errors),
@@ -399,13 +234,17 @@ class MessagingHttpHook(BaseHook):
             info = self.parse_error(payload)
             if info.code is not None or info.description or info.field_errors:
                 return info
-        text = response.text.strip()[:_MAX_TEXT] or response.reason
-        return ErrorInfo(None, text, [], None)
+        return ErrorInfo(None, error_text(response), [], None)
 
     def parse_error(self, payload: dict[str, Any]) -> ErrorInfo:
         """Vendor error body -> code, description, field errors, reference id (override per vendor)."""
-        description = payload.get("message") or payload.get("description") or payload.get("error")
-        return ErrorInfo(None, str(description) if description else None, [], None)
+        return default_error_info(payload)
+
+    # ---- secrets ---------------------------------------------------------------------------
+
+    @cached_property
+    def _scrubber(self) -> Scrubber:
+        return Scrubber(self.settings.secrets)
 
     def scrub(self, text: str | None) -> str | None:
         """``text`` with the connection's secrets replaced by ``***`` (vendor texts may echo them).
@@ -413,23 +252,7 @@ class MessagingHttpHook(BaseHook):
         Also the forms a secret takes when a vendor echoes it inside a URL (percent-encoded) or a JSON
         string (escaped ``/``, ``"``, ``\\`` and non-ASCII).
         """
-        if not text:
-            return text
-        for form in self._secret_forms():
-            text = text.replace(form, "***")
-        return text
-
-    def _secret_forms(self) -> list[str]:
-        settings = self.settings
-        forms: set[str] = set()
-        for secret in (settings.password, settings.authorization.split(" ", 1)[1]):
-            if not secret:
-                continue
-            forms.update({secret, quote(secret, safe=""), quote_plus(secret), quote(secret)})
-            for ascii_only in (True, False):
-                escaped = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
-                forms.update({escaped, escaped.replace("/", "\\/")})
-        return sorted(forms, key=len, reverse=True)  # longest first: no form is left half-replaced
+        return self._scrubber(text) if text else text
 
     def scrub_value(self, value: str | int | None) -> str | int | None:
         return self.scrub(value) if isinstance(value, str) else value
@@ -460,23 +283,6 @@ class MessagingHttpHook(BaseHook):
 
 
 def _mask(secret: str) -> None:
-    if not secret:
-        return
     from airflow_provider_messaging.compat import mask_secret
 
     mask_secret(secret)
-
-
-def _nothing_sent(exc: requests.exceptions.ConnectionError) -> bool:
-    reason = exc.args[0] if exc.args else None
-    if isinstance(reason, MaxRetryError):
-        reason = reason.reason
-    # NewConnectionError and NameResolutionError are ConnectTimeoutError subclasses in urllib3 2.
-    return isinstance(reason, ConnectTimeoutError | ClosedPoolError)
-
-
-def _reason(exc: requests.exceptions.ConnectionError) -> str:
-    reason = exc.args[0] if exc.args else exc
-    if isinstance(reason, MaxRetryError) and reason.reason is not None:
-        reason = reason.reason
-    return str(reason)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from support.http_server import LocalHttpServer, Reply
@@ -69,6 +69,17 @@ def aerialink_conn(server: LocalHttpServer, make_conn: ConnFactory) -> str:
         AERIALINK_SECRET,
         extra={"timeout": 2, "max_retries": 2, "default_source": "CONVEY"},
     )
+
+
+@pytest.fixture
+def no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail a test that connects a socket: the scripted hook tests stay in-process."""
+
+    def refuse(*args: Any, **kwargs: Any) -> NoReturn:
+        raise AssertionError("a scripted hook test connected a socket")
+
+    monkeypatch.setattr("socket.socket.connect", refuse)
+    monkeypatch.setattr("socket.socket.connect_ex", refuse)
 
 
 # Retries in tests: real waits, kept short.

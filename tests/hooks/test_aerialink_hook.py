@@ -1,24 +1,21 @@
-"""AerialinkHook against a real local HTTP server: every message type, defaults, field errors, auth."""
+"""AerialinkHook against a real local HTTP server: every message type, defaults, auth, connection test.
+
+Field errors, 401, 429 and unknown outcomes: ``test_error_mapping`` (in-process, through a scripted transport).
+"""
 
 from __future__ import annotations
 
 import base64
-import time
 
 import pytest
 from support.http_server import LocalHttpServer, Reply
 from vendor_examples import load
 
-from airflow_provider_messaging.exceptions import (
-    AuthenticationError,
-    PayloadValidationError,
-    SendOutcomeUnknownError,
-    VendorAPIError,
-)
+from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.hooks.aerialink import SEND_PATH, AerialinkHook
 from airflow_provider_messaging.models.aerialink import parse_message
 
-from .conftest import AERIALINK_ACCEPTED, AERIALINK_SECRET, AERIALINK_USER, FAST, ConnFactory
+from .conftest import AERIALINK_ACCEPTED, AERIALINK_SECRET, AERIALINK_USER, ConnFactory
 
 MESSAGES = ["aerialink_rcs_text", "aerialink_rcs_media", "aerialink_rcs_card", "aerialink_rcs_carousel"]
 GUID = AERIALINK_ACCEPTED["data"]["results"][0]["messageGUID"]  # type: ignore[index]
@@ -74,50 +71,6 @@ def test_without_defaults_source_is_required(server: LocalHttpServer, make_conn:
 
     assert "source" in err.value.fields
     assert server.requests == []
-
-
-def test_400_lists_every_field(server: LocalHttpServer, aerialink_conn: str) -> None:
-    server.enqueue(Reply(400, load("aerialink_error_choices")))
-
-    with pytest.raises(VendorAPIError) as err:
-        AerialinkHook(aerialink_conn, **FAST).send_message(load("aerialink_rcs_text"))
-
-    exc = err.value
-    assert exc.http_status == 400
-    assert exc.description == "Missing or invalid parameters in body"
-    assert [e.field for e in exc.field_errors] == [
-        "choices.0.webviewViewMode",
-        "choices.1.postbackData",
-        "choices.2.phoneNumber",
-    ]
-    assert "When choice type is DIAL_PHONE, 'phoneNumber' is required" in str(exc)
-    assert len(server.requests) == 1
-
-
-def test_401(server: LocalHttpServer, aerialink_conn: str) -> None:
-    server.enqueue(Reply(401, {"status": "error", "message": "Unauthorized"}))
-
-    with pytest.raises(AuthenticationError) as err:
-        AerialinkHook(aerialink_conn, **FAST).send_message(TEXT)
-
-    assert err.value.description == "Unauthorized"
-    assert AERIALINK_SECRET not in str(err.value)
-
-
-def test_429_then_success(server: LocalHttpServer, aerialink_conn: str) -> None:
-    server.enqueue(Reply(429, {"status": "error", "message": "Too many requests"}, headers={"Retry-After": "1"}))
-    started = time.monotonic()
-
-    assert AerialinkHook(aerialink_conn, **FAST).send_message(TEXT).guids == [GUID]
-
-    assert time.monotonic() - started >= 1.0
-    assert len(server.requests) == 2
-
-
-def test_success_without_guid_is_unknown_outcome(server: LocalHttpServer, aerialink_conn: str) -> None:
-    server.enqueue(Reply(200, {"status": "success", "data": {"results": []}}))
-    with pytest.raises(SendOutcomeUnknownError):
-        AerialinkHook(aerialink_conn).send_message(TEXT)
 
 
 def test_test_connection(server: LocalHttpServer, aerialink_conn: str) -> None:

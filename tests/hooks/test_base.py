@@ -1,13 +1,11 @@
-"""Pure helpers of the hook base: URLs, extras, retry timing, and connection checks."""
+"""Pure helpers of the hook base: URLs, extras, and connection checks."""
 
 from __future__ import annotations
 
 import pytest
-from urllib3.util.retry import RequestHistory
 
 from airflow_provider_messaging.exceptions import MessagingError
-from airflow_provider_messaging.hooks.base import base_url, connection_extras, join_url
-from airflow_provider_messaging.hooks.retry import SendRetry, retry_after_seconds
+from airflow_provider_messaging.hooks.connection import base_url, connection_extras, join_url
 from airflow_provider_messaging.hooks.telesign import TelesignHook
 
 from .conftest import ConnFactory
@@ -46,31 +44,6 @@ def test_connection_extras_strip_ui_prefix_and_blanks() -> None:
     extra = {"extra__aerialink__default_source": "CONVEY", "timeout": "", "rate_limit": 5, "extra__x__y": 1}
     assert connection_extras(extra, "aerialink") == {"default_source": "CONVEY", "rate_limit": 5, "extra__x__y": 1}
     assert connection_extras({"extra__aerialink__timeout": 1, "timeout": 2}, "aerialink") == {"timeout": 2}
-
-
-def test_backoff_starts_at_first_retry_and_is_capped() -> None:
-    retry = SendRetry.for_sends(5, backoff_factor=1, backoff_jitter=0, backoff_max=3)
-    assert retry.get_backoff_time() == 0
-    waits = []
-    for _ in range(4):
-        retry = retry.new(history=(*retry.history, RequestHistory("POST", "/", None, 503, None)))
-        waits.append(retry.get_backoff_time())
-    assert waits == [1, 2, 3, 3]
-
-
-def test_backoff_jitter() -> None:
-    retry = SendRetry.for_sends(3, backoff_factor=1, backoff_jitter=0.5)
-    retry = retry.new(history=(RequestHistory("POST", "/", None, 429, None),))
-    waits = {retry.get_backoff_time() for _ in range(20)}
-    assert all(1 <= w <= 1.5 for w in waits)
-    assert len(waits) > 1
-
-
-def test_retry_after_seconds() -> None:
-    assert retry_after_seconds("7") == 7
-    assert retry_after_seconds(None) is None
-    assert retry_after_seconds("soon") is None
-    assert 0 <= (retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") or 0) <= 1  # past date: no wait
 
 
 def test_missing_credentials_listed(make_conn: ConnFactory) -> None:

@@ -25,6 +25,7 @@ from airflow_provider_messaging.hooks.aerialink import AerialinkHook
 from airflow_provider_messaging.hooks.telesign import TelesignHook
 
 from .conftest import CUSTOMER_ID, FAST, ConnFactory
+from .scripted import offline
 
 # base64 with "+", "/" and "=": every encoded form differs from the raw key
 KEY = base64.b64encode(b"\xfb\xff\xfe scrub-test key \xfb\xef\xbe that must never leak?").decode()
@@ -68,26 +69,25 @@ def _texts(exc: BaseException) -> list[str]:
     ],
     ids=["field-of-4xx", "field-of-200", "url-encoded", "json-escaped", "error-page", "reference-id"],
 )
-def test_telesign_error_echoing_the_key_is_scrubbed(
-    server: LocalHttpServer, make_conn: ConnFactory, reply: Reply
-) -> None:
-    hook = TelesignHook(make_conn("telesign", server.url, CUSTOMER_ID, KEY), max_retries=0, **FAST)
-    server.default = reply
+def test_telesign_error_echoing_the_key_is_scrubbed(make_conn: ConnFactory, reply: Reply) -> None:
+    sent = offline(TelesignHook, make_conn("telesign", "https://telesign.test", CUSTOMER_ID, KEY), default=reply)
     with pytest.raises(VendorAPIError) as caught:
-        hook.send_omnichannel(SMS)
+        sent.hook.send_omnichannel(SMS)
+    assert len(sent.requests) == 1
     assert _leaks(*_texts(caught.value)) == []
     assert "***" in str(caught.value) or "field" not in str(reply.body)
 
 
-def test_aerialink_field_errors_are_scrubbed(server: LocalHttpServer, make_conn: ConnFactory) -> None:
+def test_aerialink_field_errors_are_scrubbed(make_conn: ConnFactory) -> None:
     secret = KEY
-    hook = AerialinkHook(make_conn("aerialink", server.url, "acme", secret, extra={"default_source": "CONVEY"}), **FAST)
-    server.default = Reply(
+    conn_id = make_conn("aerialink", "https://aerialink.test", "acme", secret, extra={"default_source": "CONVEY"})
+    reply = Reply(
         400,
         {"status": "error", "message": "Validation failed", "data": [{"field": secret, "description": quote(secret)}]},
     )
+    sent = offline(AerialinkHook, conn_id, default=reply)
     with pytest.raises(VendorAPIError) as caught:
-        hook.send_message({"messageType": "RCS_TEXT", "destination": "15559876543", "messageText": "hi"})
+        sent.hook.send_message({"messageType": "RCS_TEXT", "destination": "15559876543", "messageText": "hi"})
     assert _leaks(*_texts(caught.value)) == []
     assert "***" in str(caught.value)
 

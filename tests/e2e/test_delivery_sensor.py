@@ -10,7 +10,8 @@ import threading
 import time
 
 import pytest
-from dagrun import Run, load_dags
+
+from tests.support.dag_runner import Run, load_dags
 
 MODES = ["deferrable", "poke"]
 

@@ -9,8 +9,7 @@ from airflow_provider_messaging.exceptions import MessagingError
 from airflow_provider_messaging.hooks.base import base_url, connection_extras, join_url
 from airflow_provider_messaging.hooks.retry import SendRetry, retry_after_seconds
 from airflow_provider_messaging.hooks.telesign import TelesignHook
-
-from .conftest import ConnFactory
+from tests.hooks.conftest import ConnFactory
 
 DEFAULT = "https://rest-ww.telesign.com"
 

@@ -8,8 +8,6 @@ import time
 import traceback
 
 import pytest
-from support.http_server import LocalHttpServer, Recorded, Reply, free_port
-from vendor_examples import load
 
 from airflow_provider_messaging.exceptions import (
     AuthenticationError,
@@ -23,8 +21,10 @@ from airflow_provider_messaging.exceptions import (
 )
 from airflow_provider_messaging.hooks.telesign import SEND_PATH, TelesignHook
 from airflow_provider_messaging.models.telesign import OmnichannelRequest
-
-from .conftest import API_KEY, CUSTOMER_ID, FAST, TELESIGN_ACCEPTED, ConnFactory
+from tests.hooks.conftest import API_KEY, CUSTOMER_ID, FAST, TELESIGN_ACCEPTED, ConnFactory
+from tests.support.http_server import LocalHttpServer, Recorded, Reply
+from tests.support.ports import free_port
+from tests.vendor_examples import load
 
 SMS_ONLY = {
     "channels": [{"channel": "sms"}],

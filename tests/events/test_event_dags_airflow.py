@@ -20,7 +20,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -169,10 +168,25 @@ def test_one_run_per_matching_reply_and_none_after_a_triggerer_restart(airflow: 
     # the watcher's first poll creates its cursor ("latest": only messages stored from now on)
     wait_for(lambda: store.watcher_cursor(WATCHER), 120, "the triggerer to start the watcher", interval=0.5)
 
-    def reply(text: str, vendor: str = "aerialink", channel: str = "rcs", phone: str = "15559876541") -> None:
+    def reply(text: str, vendor: str = "aerialink", channel: str = "rcs", phone: str = "15559876541") -> int:
+        """Inject an inbound message through sandbox -> receiver; return its id once it is stored."""
         before = store.count("inbound")
         stack.inject_inbound(vendor=vendor, channel=channel, phone_number=phone, text=text)
         wait_for(lambda: store.count("inbound") == before + 1, 20, "the receiver to store the reply", interval=0.5)
+        return max(r.id for r in store.find_inbound(vendor=vendor))
+
+    def polled_past(marker: int) -> None:
+        """Wait for a poll of the watcher that moves its cursor past ``marker`` (a non-matching reply)."""
+        wait_for(
+            lambda: store.watcher_cursor(WATCHER)["last_inbound_id"] >= marker,
+            60,
+            f"a poll past {marker}",
+            interval=0.2,
+        )
+
+    def fired_for() -> list[int]:
+        """Inbound ids of the asset events, in the order the triggerer stored them."""
+        return [e["payload"]["inbound_id"] for e in airflow.asset_events()]
 
     # non-matching: other vendor, other channel, other text
     reply("yes", vendor="telesign")
@@ -209,13 +223,20 @@ def test_one_run_per_matching_reply_and_none_after_a_triggerer_restart(airflow: 
         "the restarted triggerer to take the watcher",
         interval=0.5,
     )
-    time.sleep(6)  # a dozen poll intervals of the restarted watcher
-    assert len(airflow.asset_events()) == 2
+    # three polls of the restarted watcher, each moving its cursor past one new non-matching reply, fire nothing
+    for _ in range(3):
+        polled_past(reply("no thanks"))
+    assert fired_for() == matching
     assert len(airflow.runs()) == 2
 
     # ... and it still fires for a new reply, once
-    reply("yes")
+    new = reply("yes")
     wait_for(lambda: len(airflow.runs()) == 3, 90, "a run for the reply after the restart", interval=0.5)
-    time.sleep(3)
-    assert len(airflow.asset_events()) == 3 and len(airflow.runs()) == 3
-    assert store.watcher_cursor(WATCHER)["events"] == 3
+    # a sentinel reply: the triggerer stores one trigger's events in order, so once the sentinel's event is
+    # stored, any second event for `new` (or a late one for the claimed replies) would be stored before it
+    sentinel = reply("yes, sentinel")
+    wait_for(lambda: sentinel in fired_for(), 90, "the sentinel's asset event", interval=0.5)
+    assert fired_for() == [*matching, new, sentinel]
+    wait_for(lambda: len(airflow.runs()) == 4, 90, "the sentinel's run", interval=0.5)
+    assert len(airflow.runs()) == 4
+    assert store.watcher_cursor(WATCHER)["events"] == 4

@@ -9,11 +9,24 @@ import requests
 
 from airflow_provider_messaging.sandbox import SandboxConfig, SandboxServer
 from tests.support.http_server import LocalHttpServer, Recorded
+from tests.support.waiting import wait_for
 
 
 def answered(receiver: LocalHttpServer, key: str, value: str) -> list[Recorded]:
     """The callbacks ``receiver`` answered 200 whose JSON body has ``key == value`` (one message's callbacks)."""
     return [r for r in receiver.requests if r.status == 200 and r.json().get(key) == value]
+
+
+def callbacks_for(receiver: LocalHttpServer, key: str, value: str, n: int) -> list[dict[str, Any]]:
+    """Wait for exactly ``n`` answered callbacks of one message (``key == value``); their JSON bodies."""
+    found = wait_for(
+        lambda: found if len(found := answered(receiver, key, value)) >= n else None,
+        5,
+        f"{n} callbacks with {key}={value}",
+        interval=0.01,
+    )
+    assert len(found) == n, [r.json() for r in found]
+    return [r.json() for r in found]
 
 
 def make_config(receiver: LocalHttpServer, **overrides: Any) -> SandboxConfig:

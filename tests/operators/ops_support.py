@@ -2,7 +2,7 @@
 
 DAG loading and run inspection are in ``tests.support.dag_runner``.
 
-``VendorStub`` is one real local HTTP server (``support.http_server.LocalHttpServer``) that answers both
+``VendorStub`` is one real local HTTP server (``tests.support.http_server.LocalHttpServer``) that answers both
 vendors' send APIs. Each Airflow connection it hands out points at its own path prefix
 (``http://127.0.0.1:PORT/<conn_id>``), so several tasks of one DAG run can be told apart by where
 their requests arrived, while the bodies stay exactly the vendor examples.

@@ -1,6 +1,6 @@
 """No duplicate sends: the operator's real send path (the operator's request through the send ledger), retried.
 
-A recording vendor server (``support.http_server.LocalHttpServer``) counts what reaches it. Four kinds of
+A recording vendor server (``tests.support.http_server.LocalHttpServer``) counts what reaches it. Four kinds of
 retry, each on its own keys: after a success; after an exception injected between the HTTP call and the
 store write; after a read timeout; after the worker PROCESS was SIGKILLed right after the HTTP call
 (``python -m tests.reliability.sends KEYFILE``, one crash per run, re-run like an Airflow task retry).

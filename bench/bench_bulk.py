@@ -242,5 +242,5 @@ def run(quick: bool = False) -> str:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     print(run(quick="--quick" in sys.argv))

@@ -31,9 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _postgres() -> tuple[Any, str] | None:
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path.insert(0, str(ROOT))
     try:
-        from support.postgres import PostgresServer
+        from tests.support.postgres import PostgresServer
 
         server = PostgresServer().start()
         return server, server.create_database("bench_ledger")

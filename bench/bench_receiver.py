@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # support.postgres, vendor_examples
+sys.path.insert(0, str(ROOT))  # tests.support.postgres, tests.vendor_examples
 
 API_KEY = base64.b64encode(b"bench-receiver-api-key-0123456789abcdef").decode()
 CUSTOMER_ID = "BENCH000-0000-0000-0000-000000000000"
@@ -164,9 +164,8 @@ def server_process(kind: str, store_url: str = "", http: str = "cli", stats_file
 
 # ---------------------------------------------------------------------------------------------- load generator
 def _callbacks(n: int) -> list[tuple[str, bytes]]:
-    from vendor_examples import load
-
     from airflow_provider_messaging.receiver.auth import telesign_signature
+    from tests.vendor_examples import load
 
     template = load("telesign_delivery_callback_rcs_sms")
     out = []
@@ -394,7 +393,7 @@ def _batch_summary(result: Result) -> str:
 
 def run(quick: bool = False, http: str = "cli") -> str:
     """Run the benchmark and return a Markdown section."""
-    from support.postgres import PostgresServer
+    from tests.support.postgres import PostgresServer
 
     n = 2000 if quick else 20000
     ceiling, ceiling_statuses, ceiling_cpu = measure_ceiling(n, http)

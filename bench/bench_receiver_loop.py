@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
 DELAY = 3.0
 HEALTH = 5
@@ -36,21 +36,21 @@ def _timed(call: Any, *args: Any, **kwargs: Any) -> tuple[float, int]:
 def run(quick: bool = False) -> str:
     os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="bench-loop-airflow-"))
     import requests
-    from reliability.receiver_process import API_KEY, ReceiverProcess
-    from vendor_examples import load
 
     from airflow_provider_messaging.receiver.auth import telesign_signature
     from airflow_provider_messaging.store import MessageStore
+    from tests.support.receiver_process import API_KEY, ReceiverProcess
+    from tests.vendor_examples import load
 
     with tempfile.TemporaryDirectory(prefix="bench-loop-") as tmp:
         root = Path(tmp)
         entered, gate = root / "entered", root / "never-opened"
         env = {
-            "AIRFLOW__SECRETS__BACKEND": "support.slow_secrets.GatedSecretsBackend",
+            "AIRFLOW__SECRETS__BACKEND": "tests.support.slow_secrets.GatedSecretsBackend",
             "AIRFLOW__SECRETS__BACKEND_KWARGS": json.dumps(
                 {"entered": str(entered), "gate": str(gate), "max_wait": DELAY}
             ),
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")]),
+            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         }
         url = f"sqlite:///{root / 'loop.db'}"
         store = MessageStore(url)

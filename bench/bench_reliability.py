@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
 QUICK: dict[str, Any] = {"messages": 300, "kills": 3, "outage_messages": 150, "sends": (200, 20, 4, 2), "fuzz": 150}
 LONG: dict[str, Any] = {"messages": 2000, "kills": 6, "outage_messages": 600, "sends": (1000, 50, 10, 5), "fuzz": 1000}
@@ -30,7 +30,9 @@ def _fuzz(url: str, workdir: Path, examples: int, airflow_db: str | None = None)
     import requests
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
-    from reliability.fuzz import (
+
+    from airflow_provider_messaging.store import MessageStore
+    from tests.reliability.fuzz import (
         SLOW_HEADS,
         TIME_FIELDS,
         VALID,
@@ -48,9 +50,7 @@ def _fuzz(url: str, workdir: Path, examples: int, airflow_db: str | None = None)
         slow_head_closed,
         ui_requests,
     )
-    from reliability.receiver_process import ReceiverProcess, airflow_token
-
-    from airflow_provider_messaging.store import MessageStore
+    from tests.support.receiver_process import ReceiverProcess, airflow_token
 
     store = MessageStore(url)
     store.upgrade()
@@ -193,8 +193,8 @@ def run_fuzz_only(examples: int) -> str:
     """Only the hostile-input part (``--fuzz-only``): the receiver process on a fresh PostgreSQL."""
     os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="bench-reliability-airflow-"))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-    from reliability.receiver_process import secrets_found
-    from support.postgres import PostgresServer
+    from tests.support.postgres import PostgresServer
+    from tests.support.receiver_process import secrets_found
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-fuzz-") as tmp:
@@ -218,16 +218,16 @@ def run(quick: bool = False) -> str:
     """Run the reliability scenarios and return a Markdown section."""
     os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="bench-reliability-airflow-"))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-    from reliability.receiver_process import secrets_found
-    from reliability.scenarios import (
+    from tests.reliability.scenarios import (
         Verdict,
         postgres_outage,
         run_callback_load,
         run_store_outage,
         sqlite_outage,
     )
-    from reliability.sends import SEND_API_KEY, SendVerdict, run_duplicate_sends
-    from support.postgres import PostgresServer
+    from tests.reliability.sends import SEND_API_KEY, SendVerdict, run_duplicate_sends
+    from tests.support.postgres import PostgresServer
+    from tests.support.receiver_process import secrets_found
 
     p = QUICK if quick else LONG
     started = time.monotonic()

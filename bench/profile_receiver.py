@@ -108,8 +108,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="profile-receiver-") as tmp:
         rows = store_stages("SQLite", f"sqlite:///{tmp}/p.db", sizes, args.rounds)
     if not args.no_postgres:
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-        from support.postgres import PostgresServer
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from tests.support.postgres import PostgresServer
 
         postgres = PostgresServer().start()
         try:

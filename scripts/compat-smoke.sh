@@ -67,8 +67,9 @@ for minor in "${minors[@]}"; do
   "$venv/bin/pip" install --quiet --no-deps --target "$site" "$wheel"
   echo "==> [$minor] smoke test on $(grep -m1 '^apache-airflow==' "$lock")"
   # run from an empty directory so the checkout's sources are not importable: the wheel is under test
+  # (importlib import mode: the default "prepend" would put the checkout, a parent of the tests package, on sys.path)
   if (cd "$work" && PYTHONPATH="$site" MESSAGING_COMPAT_RESULTS="$REPO/$OUT/airflow-$minor.json" \
-      "$venv/bin/python" -m pytest --noconftest -p no:cacheprovider -q --rootdir "$REPO" \
+      "$venv/bin/python" -m pytest --noconftest -p no:cacheprovider -q --rootdir "$REPO" --import-mode=importlib \
       "$REPO/tests/compat/smoke_airflow.py"); then
     echo "==> [$minor] passed in $((SECONDS - t0)) s"
   else

@@ -19,15 +19,16 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).parent / "dags")
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("AIRFLOW__CORE__TEST_CONNECTION", "Enabled")
 os.environ["AIRFLOW__MESSAGING__STORE_URL"] = f"sqlite:///{_AIRFLOW_HOME / 'messaging.db'}"
-sys.path.insert(0, str(Path(__file__).parent))
 
 import subprocess  # noqa: E402
 
 import pytest  # noqa: E402
-from support.postgres import PostgresServer, PostgresUnavailable  # noqa: E402
 
 from airflow_provider_messaging.store import MessageStore  # noqa: E402
 from airflow_provider_messaging.store.schema import metadata  # noqa: E402
+from tests.operators.ops_support import Env, make_env  # noqa: E402
+from tests.support.http_server import LocalHttpServer  # noqa: E402
+from tests.support.postgres import PostgresServer, PostgresUnavailable  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -99,6 +100,23 @@ def airflow_db() -> Path:
         timeout=300,
     )
     return _AIRFLOW_HOME
+
+
+@pytest.fixture
+def env(airflow_db: Path, sqlite_store: MessageStore, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Env]:
+    """For DAG-run tests: both vendors' send APIs on a recording local server (``VendorStub``), the store the
+    operators use (a fresh SQLite one) and the DAGs' failure log."""
+    with LocalHttpServer() as server:
+        yield from make_env(server, sqlite_store, monkeypatch, tmp_path)
+
+
+@pytest.fixture
+def env_any_store(
+    airflow_db: Path, store: MessageStore, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[Env]:
+    """Like ``env``, on SQLite and on PostgreSQL (for guarantees that come from the database)."""
+    with LocalHttpServer() as server:
+        yield from make_env(server, store, monkeypatch, tmp_path)
 
 
 @pytest.fixture

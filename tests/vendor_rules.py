@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from vendor_examples import load
+from tests.vendor_examples import load
 
 Vendor = Literal["telesign", "aerialink"]
 _DROP = object()

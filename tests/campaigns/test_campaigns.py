@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e.dagrun import Run, load_dags
-from support.http_server import LocalHttpServer, Recorded, Reply
 
 from airflow_provider_messaging.operators.campaign import (
     CampaignInputError,
@@ -26,6 +24,8 @@ from airflow_provider_messaging.operators.campaign import (
     read_rows,
 )
 from airflow_provider_messaging.store import MessageStore
+from tests.support.dag_runner import Run, load_dags
+from tests.support.http_server import LocalHttpServer, Recorded, Reply
 
 HERE = Path(__file__).resolve().parent
 

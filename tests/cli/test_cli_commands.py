@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from vendor_examples import load
 
 from airflow_provider_messaging.receiver import parsing
 from airflow_provider_messaging.store import MessageStore
+from tests.vendor_examples import load
 
 CLI = str(Path(sys.executable).with_name("airflow-messaging"))
 MID = "35C8B5D509BC10689196FED2AD551B8A"

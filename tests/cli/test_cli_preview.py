@@ -18,8 +18,8 @@ def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
-        # tests/dags holds the test-only third vendor's DAG, which imports from tests/ (as conftest.py arranges)
-        "PYTHONPATH": os.pathsep.join([str(DAGS.parent), os.environ.get("PYTHONPATH", "")]),
+        # tests/dags holds the test-only third vendor's DAG, which imports from the ``tests`` package (at the checkout root)
+        "PYTHONPATH": os.pathsep.join([str(DAGS.parent.parent), os.environ.get("PYTHONPATH", "")]),
         "AIRFLOW__MESSAGING__STORE_URL": f"sqlite:///{tmp_path / 'preview.db'}",
         # never reached: a preview sends nothing (port 9 is discard)
         "AIRFLOW_CONN_POL_DRY": json.dumps(

@@ -244,8 +244,10 @@ def test_reply_driven_dag(migrated_home: Path) -> None:
 def test_reply_driven_dag_runs_with_real_airflow_processes() -> None:
     """The main suite's event test (api-server, triggerer and scheduler as processes) on this Airflow."""
     test = REPO / "tests" / "events" / "test_event_dags_airflow.py"
+    # importlib mode imports the tests package without putting the checkout (and its sources) on sys.path
+    pytest_args = ["-q", "-p", "no:cacheprovider", "--rootdir", str(REPO), "--import-mode=importlib", str(test)]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(REPO), str(test)],
+        [sys.executable, "-m", "pytest", *pytest_args],
         capture_output=True,
         text=True,
         timeout=540,

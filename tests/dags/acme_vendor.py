@@ -2,9 +2,9 @@
 
 import pendulum
 from airflow.sdk import DAG
-from vendors.acme.operator import AcmeSmsOperator
 
 from airflow_provider_messaging.sensors.delivery import MessageDeliverySensor
+from tests.vendors.acme.operator import AcmeSmsOperator
 
 START = pendulum.datetime(2025, 1, 1, tz="UTC")
 

@@ -7,8 +7,6 @@ find the recorded message under the default key instead of texting the customer 
 
 from __future__ import annotations
 
-import json
-import os
 from datetime import timedelta
 from typing import Any
 
@@ -18,21 +16,10 @@ from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_messaging.operators.aerialink import AerialinkRcsTextOperator
 from airflow_provider_messaging.operators.telesign import TelesignSmsOperator
+from tests.support.dag_callbacks import record_failure
 
 START = pendulum.datetime(2025, 1, 1, tz="UTC")
 PARAMS = {"phone": "15558675301", "key": "", "text": "Your order shipped"}
-
-
-def record_failure(context: Any) -> None:
-    """on_failure_callback: append the task's exception to $OPS_FAILURE_LOG (the tests read it)."""
-    path = os.environ.get("OPS_FAILURE_LOG")
-    if not path:
-        return
-    ti, exc = context["ti"], context.get("exception")
-    entry = {"dag_id": ti.dag_id, "task_id": ti.task_id, "map_index": ti.map_index, "try_number": ti.try_number}
-    entry |= {"type": type(exc).__name__, "error": str(exc)}
-    with open(path, "a", encoding="utf-8") as log:
-        log.write(json.dumps(entry) + "\n")
 
 
 class CrashAfterSendOperator(TelesignSmsOperator):

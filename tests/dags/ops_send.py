@@ -6,10 +6,7 @@ server. Parameter defaults are the values of the vendor-doc examples, so the req
 
 from __future__ import annotations
 
-import json
-import os
 from datetime import timedelta
-from typing import Any
 
 import pendulum
 from airflow.sdk import DAG, task
@@ -27,6 +24,7 @@ from airflow_provider_messaging.operators.telesign import (
     TelesignSmsOperator,
     TelesignWhatsAppFileOperator,
 )
+from tests.support.dag_callbacks import record_failure
 
 START = pendulum.datetime(2025, 1, 1, tz="UTC")
 REFUND = "We received your refund request for order #{order} from viatushop.com. "
@@ -39,25 +37,6 @@ MMS = {
     "mediaUrl": "https://example.com/fallback_media.jpg",
     "subject": "Fallback Media Subject",
 }
-
-
-def record_failure(context: Any) -> None:
-    """on_failure_callback: append the task's exception to $OPS_FAILURE_LOG (the tests read it)."""
-    path = os.environ.get("OPS_FAILURE_LOG")
-    if not path:
-        return
-    ti = context["ti"]
-    exc = context.get("exception")
-    entry = {
-        "dag_id": ti.dag_id,
-        "task_id": ti.task_id,
-        "map_index": ti.map_index,
-        "try_number": ti.try_number,
-        "type": type(exc).__name__,
-        "error": str(exc),
-    }
-    with open(path, "a", encoding="utf-8") as log:
-        log.write(json.dumps(entry) + "\n")
 
 
 FAIL_FAST = {"retries": 2, "retry_delay": timedelta(seconds=0), "on_failure_callback": record_failure}

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.deployment import Deployment, build_wheel, install_venv, installed_package
+
+from tests.support.deployment import Deployment, build_wheel, install_venv, installed_package
 
 
 @pytest.fixture(scope="session")

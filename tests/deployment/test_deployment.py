@@ -20,10 +20,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from support.deployment import Deployment, wait_for
 
 from airflow_provider_messaging.demo import EXPECTED
 from airflow_provider_messaging.store import MessageStore
+from tests.support.deployment import Deployment
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(600)
 TERMINAL = {"success", "failed"}

@@ -10,7 +10,9 @@ import threading
 import time
 
 import pytest
-from dagrun import Run, load_dags
+
+from tests.support.dag_runner import Run, load_dags
+from tests.support.waiting import wait_for
 
 MODES = ["deferrable", "poke"]
 
@@ -58,7 +60,9 @@ def test_duplicate_and_out_of_order_callbacks(local_stack, mode):
     assert run.state == "success"
     message_id = run.xcom("send")["message_id"]
     local_stack.sandbox.wait_for_callbacks(3, timeout=10)
-    time.sleep(0.5)  # let the late, stale callbacks land after the sensor finished
+    # the late, stale callbacks land after the sensor finished: wait until the sandbox sent them all (each one is
+    # stored before the receiver answers it)
+    assert local_stack.sandbox.wait_idle(10)
     status = local_stack.store.get_status(message_id)
     assert status.state.value == "DELIVERED"
     assert len(local_stack.store.callbacks_for(message_id)) >= 3
@@ -85,13 +89,17 @@ def test_mapped_send_then_sensor_over_the_list(local_stack, mode):
 
 
 def _inject_after_send(stack, **payload):
-    """Inject an inbound message once the DAG's send reached the sandbox (the DAG is blocked in dag.test)."""
+    """Inject an inbound message once the DAG's send is recorded in the store with its message id (the DAG is
+    blocked in dag.test), so that the reply comes after the message it answers."""
 
     def worker() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not stack.sandbox.requests():
-            time.sleep(0.1)
-        time.sleep(0.5)
+        wait_for(stack.sandbox.requests, 30, "the DAG's send to reach the sandbox", interval=0.1)
+        wait_for(
+            lambda: any(m.message_id for m in stack.store.list_messages(limit=5)),
+            30,
+            "the send's message id to be stored",
+            interval=0.1,
+        )
         stack.inject_inbound(**payload)
 
     thread = threading.Thread(target=worker, daemon=True)

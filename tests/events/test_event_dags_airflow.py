@@ -20,28 +20,19 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.http_server import free_port
+
+from tests.support.ports import free_port
+from tests.support.waiting import wait_for
 
 DAG_FILE = Path(__file__).resolve().parent.parent / "dags" / "ev_inbound.py"
 DAG_ID = "ev_on_yes_reply"
 WATCHER = "ev_yes_replies"
 AIRFLOW = [sys.executable, "-m", "airflow"]
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 class Airflow:
@@ -175,12 +166,27 @@ def test_one_run_per_matching_reply_and_none_after_a_triggerer_restart(airflow: 
     airflow.start("triggerer")
     airflow.start("scheduler")
     # the watcher's first poll creates its cursor ("latest": only messages stored from now on)
-    wait_for(lambda: store.watcher_cursor(WATCHER), 120, "the triggerer to start the watcher")
+    wait_for(lambda: store.watcher_cursor(WATCHER), 120, "the triggerer to start the watcher", interval=0.5)
 
-    def reply(text: str, vendor: str = "aerialink", channel: str = "rcs", phone: str = "15559876541") -> None:
+    def reply(text: str, vendor: str = "aerialink", channel: str = "rcs", phone: str = "15559876541") -> int:
+        """Inject an inbound message through sandbox -> receiver; return its id once it is stored."""
         before = store.count("inbound")
         stack.inject_inbound(vendor=vendor, channel=channel, phone_number=phone, text=text)
-        wait_for(lambda: store.count("inbound") == before + 1, 20, "the receiver to store the reply")
+        wait_for(lambda: store.count("inbound") == before + 1, 20, "the receiver to store the reply", interval=0.5)
+        return max(r.id for r in store.find_inbound(vendor=vendor))
+
+    def polled_past(marker: int) -> None:
+        """Wait for a poll of the watcher that moves its cursor past ``marker`` (a non-matching reply)."""
+        wait_for(
+            lambda: store.watcher_cursor(WATCHER)["last_inbound_id"] >= marker,
+            60,
+            f"a poll past {marker}",
+            interval=0.2,
+        )
+
+    def fired_for() -> list[int]:
+        """Inbound ids of the asset events, in the order the triggerer stored them."""
+        return [e["payload"]["inbound_id"] for e in airflow.asset_events()]
 
     # non-matching: other vendor, other channel, other text
     reply("yes", vendor="telesign")
@@ -188,9 +194,9 @@ def test_one_run_per_matching_reply_and_none_after_a_triggerer_restart(airflow: 
     reply("no thanks")
     # matching, one at a time: each must start its own run
     reply("Yes please")
-    wait_for(lambda: len(airflow.runs()) == 1, 90, "the first asset-triggered run")
+    wait_for(lambda: len(airflow.runs()) == 1, 90, "the first asset-triggered run", interval=0.5)
     reply("YES")
-    wait_for(lambda: len(airflow.runs()) == 2, 90, "the second asset-triggered run")
+    wait_for(lambda: len(airflow.runs()) == 2, 90, "the second asset-triggered run", interval=0.5)
 
     matching = [
         r.id for r in store.find_inbound(vendor="aerialink") if r.channel == "rcs" and r.text.lower().startswith("yes")
@@ -198,7 +204,9 @@ def test_one_run_per_matching_reply_and_none_after_a_triggerer_restart(airflow: 
     assert len(matching) == 2
     assert [e["payload"]["inbound_id"] for e in airflow.asset_events()] == matching
     assert airflow.events_of_runs() == [[matching[0]], [matching[1]]]
-    wait_for(lambda: all(state == "success" for _, state in airflow.runs()), 120, "the runs' tasks to finish")
+    wait_for(
+        lambda: all(state == "success" for _, state in airflow.runs()), 120, "the runs' tasks to finish", interval=0.5
+    )
     # the two runs may finish in either order; each saw exactly its own reply
     assert sorted(json.loads(line)["inbound_ids"] for line in (tmp_path / "runs.jsonl").read_text().splitlines()) == [
         [matching[0]],
@@ -210,15 +218,25 @@ def test_one_run_per_matching_reply_and_none_after_a_triggerer_restart(airflow: 
     airflow.stop("triggerer")
     airflow.start("triggerer")
     wait_for(
-        lambda: airflow.watcher_triggerer() not in (None, first_job), 120, "the restarted triggerer to take the watcher"
+        lambda: airflow.watcher_triggerer() not in (None, first_job),
+        120,
+        "the restarted triggerer to take the watcher",
+        interval=0.5,
     )
-    time.sleep(6)  # a dozen poll intervals of the restarted watcher
-    assert len(airflow.asset_events()) == 2
+    # three polls of the restarted watcher, each moving its cursor past one new non-matching reply, fire nothing
+    for _ in range(3):
+        polled_past(reply("no thanks"))
+    assert fired_for() == matching
     assert len(airflow.runs()) == 2
 
     # ... and it still fires for a new reply, once
-    reply("yes")
-    wait_for(lambda: len(airflow.runs()) == 3, 90, "a run for the reply after the restart")
-    time.sleep(3)
-    assert len(airflow.asset_events()) == 3 and len(airflow.runs()) == 3
-    assert store.watcher_cursor(WATCHER)["events"] == 3
+    new = reply("yes")
+    wait_for(lambda: len(airflow.runs()) == 3, 90, "a run for the reply after the restart", interval=0.5)
+    # a sentinel reply: the triggerer stores one trigger's events in order, so once the sentinel's event is
+    # stored, any second event for `new` (or a late one for the claimed replies) would be stored before it
+    sentinel = reply("yes, sentinel")
+    wait_for(lambda: sentinel in fired_for(), 90, "the sentinel's asset event", interval=0.5)
+    assert fired_for() == [*matching, new, sentinel]
+    wait_for(lambda: len(airflow.runs()) == 4, 90, "the sentinel's run", interval=0.5)
+    assert len(airflow.runs()) == 4
+    assert store.watcher_cursor(WATCHER)["events"] == 4

@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import time
 from typing import Any
 
 import pytest
 
 from airflow_provider_messaging.triggers.inbound_events import InboundMessageEventTrigger
+from tests.support.waiting import wait_for
 
 
 async def _collect(trigger: InboundMessageEventTrigger, want: int, timeout: float) -> list[dict[str, Any]]:
@@ -45,10 +45,7 @@ def inject(stack: Any, n_before: int | None = None, **payload: Any) -> int:
     payload.setdefault("channel", "rcs")
     payload.setdefault("phone_number", "15559876541")
     stack.inject_inbound(**payload)
-    deadline = time.monotonic() + 10
-    while store.count("inbound") == before:
-        assert time.monotonic() < deadline, "the receiver did not store the inbound message"
-        time.sleep(0.05)
+    wait_for(lambda: store.count("inbound") != before, 10, "the receiver to store the inbound message")
     return store.find_inbound(limit=1000)[-1].id
 
 

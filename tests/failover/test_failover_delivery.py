@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from e2e.dagrun import Run, load_dags
-from support.http_server import free_port
+
+from tests.support.dag_runner import Run, load_dags
+from tests.support.ports import free_port
 
 MODES = ["deferrable", "poke"]
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from e2e.dagrun import Run, load_dags
-from operators.ops_support import TELESIGN_INVALID_PHONE, Env, rows, states
-from support.http_server import Reply, free_port
 
 from airflow_provider_messaging import cli
+from tests.operators.ops_support import TELESIGN_INVALID_PHONE, Env, rows
+from tests.support.dag_runner import Run, load_dags, states
+from tests.support.http_server import Reply
+from tests.support.ports import free_port
 
 PHONE = "15558675301"
 RATE_LIMITED = {"status": {"code": 3204, "description": "Too many requests"}}

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 import requests
-from vendor_rules import RULES, Rule
 
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.models import aerialink, telesign
 from airflow_provider_messaging.models.base import VendorModel
 from airflow_provider_messaging.sandbox import SandboxConfig, SandboxServer
+from tests.vendor_rules import RULES, Rule
 
 PARSE = {"telesign": telesign.OmnichannelRequest.parse, "aerialink": aerialink.parse_message}
 PATH = {"telesign": "/v1/omnichannel", "aerialink": "/v5/messages"}

@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 import pytest
-from support.http_server import LocalHttpServer, Reply
+
+from tests.support.http_server import LocalHttpServer, Reply
 
 CUSTOMER_ID = "12345678-9ABC-DEF0-1234-56789ABCDEF0"
 API_KEY = "dGVzdC1hcGkta2V5LXRoYXQtbXVzdC1uZXZlci1sZWFr"  # base64, like a real Telesign key

@@ -19,10 +19,10 @@ from typing import Any, Generic, NoReturn, TypeVar
 import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
-from support.http_server import Reply
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, ReadTimeoutError
 
 from airflow_provider_messaging.hooks.base import MessagingHttpHook
+from tests.support.http_server import Reply
 
 Step = Reply | Callable[[requests.PreparedRequest], "requests.Response | Reply"]
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 import base64
 
 import pytest
-from support.http_server import LocalHttpServer, Reply
-from vendor_examples import load
 
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.hooks.aerialink import SEND_PATH, AerialinkHook
 from airflow_provider_messaging.models.aerialink import parse_message
-
-from .conftest import AERIALINK_ACCEPTED, AERIALINK_SECRET, AERIALINK_USER, ConnFactory
+from tests.hooks.conftest import AERIALINK_ACCEPTED, AERIALINK_SECRET, AERIALINK_USER, ConnFactory
+from tests.support.http_server import LocalHttpServer, Reply
+from tests.vendor_examples import load
 
 MESSAGES = ["aerialink_rcs_text", "aerialink_rcs_media", "aerialink_rcs_card", "aerialink_rcs_carousel"]
 GUID = AERIALINK_ACCEPTED["data"]["results"][0]["messageGUID"]  # type: ignore[index]

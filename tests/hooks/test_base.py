@@ -7,8 +7,7 @@ import pytest
 from airflow_provider_messaging.exceptions import MessagingError
 from airflow_provider_messaging.hooks.connection import base_url, connection_extras, join_url
 from airflow_provider_messaging.hooks.telesign import TelesignHook
-
-from .conftest import ConnFactory
+from tests.hooks.conftest import ConnFactory
 
 DEFAULT = "https://rest-ww.telesign.com"
 

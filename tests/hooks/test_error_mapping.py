@@ -12,8 +12,6 @@ import traceback
 
 import pytest
 import requests
-from support.http_server import Reply
-from vendor_examples import load
 
 from airflow_provider_messaging.exceptions import (
     AuthenticationError,
@@ -28,8 +26,7 @@ from airflow_provider_messaging.exceptions import (
 from airflow_provider_messaging.hooks.aerialink import SEND_PATH as AERIALINK_PATH
 from airflow_provider_messaging.hooks.aerialink import AerialinkHook
 from airflow_provider_messaging.hooks.telesign import SEND_PATH, TelesignHook
-
-from .conftest import (
+from tests.hooks.conftest import (
     AERIALINK_ACCEPTED,
     AERIALINK_SECRET,
     AERIALINK_USER,
@@ -38,7 +35,9 @@ from .conftest import (
     TELESIGN_ACCEPTED,
     ConnFactory,
 )
-from .scripted import Offline, connect_refused, dropped, offline, read_timeout
+from tests.hooks.scripted import Offline, connect_refused, dropped, offline, read_timeout
+from tests.support.http_server import Reply
+from tests.vendor_examples import load
 
 pytestmark = pytest.mark.usefixtures("no_sockets")
 

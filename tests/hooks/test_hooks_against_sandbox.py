@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from vendor_examples import load
 
 from airflow_provider_messaging.exceptions import VendorAPIError
 from airflow_provider_messaging.hooks.aerialink import AerialinkHook
 from airflow_provider_messaging.hooks.telesign import TelesignHook
 from airflow_provider_messaging.sandbox.config import SandboxConfig
 from airflow_provider_messaging.sandbox.server import SandboxServer
-
-from .conftest import ConnFactory
+from tests.hooks.conftest import ConnFactory
+from tests.vendor_examples import load
 
 
 @pytest.fixture(scope="module")

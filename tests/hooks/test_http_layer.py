@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 import requests
-from support.http_server import LocalHttpServer, Recorded, Reply, free_port
 
 from airflow_provider_messaging.exceptions import SendOutcomeUnknownError, VendorUnavailableError
 from airflow_provider_messaging.hooks.telesign import SEND_PATH, TelesignHook
 from airflow_provider_messaging.hooks.transport import DEFAULT_POOL_RECYCLE, PooledTransport
-
-from .conftest import API_KEY, CUSTOMER_ID, FAST, TELESIGN_ACCEPTED, ConnFactory
-from .scripted import connect_refused, dropped, read_timeout
+from tests.hooks.conftest import API_KEY, CUSTOMER_ID, FAST, TELESIGN_ACCEPTED, ConnFactory
+from tests.hooks.scripted import connect_refused, dropped, read_timeout
+from tests.support.http_server import LocalHttpServer, Recorded, Reply
+from tests.support.ports import free_port
 
 SMS_ONLY = {
     "channels": [{"channel": "sms"}],

@@ -13,7 +13,6 @@ import traceback
 from urllib.parse import quote, quote_plus
 
 import pytest
-from support.http_server import LocalHttpServer, Reply
 
 from airflow_provider_messaging.exceptions import (
     ConfigurationError,
@@ -23,9 +22,9 @@ from airflow_provider_messaging.exceptions import (
 )
 from airflow_provider_messaging.hooks.aerialink import AerialinkHook
 from airflow_provider_messaging.hooks.telesign import TelesignHook
-
-from .conftest import CUSTOMER_ID, FAST, ConnFactory
-from .scripted import offline
+from tests.hooks.conftest import CUSTOMER_ID, FAST, ConnFactory
+from tests.hooks.scripted import offline
+from tests.support.http_server import LocalHttpServer, Reply
 
 # base64 with "+", "/" and "=": every encoded form differs from the raw key
 KEY = base64.b64encode(b"\xfb\xff\xfe scrub-test key \xfb\xef\xbe that must never leak?").decode()

@@ -8,14 +8,13 @@ from __future__ import annotations
 import base64
 
 import pytest
-from support.http_server import LocalHttpServer, Recorded
-from vendor_examples import load
 
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.hooks.telesign import SEND_PATH, TelesignHook
 from airflow_provider_messaging.models.telesign import OmnichannelRequest
-
-from .conftest import API_KEY, CUSTOMER_ID, TELESIGN_ACCEPTED, ConnFactory
+from tests.hooks.conftest import API_KEY, CUSTOMER_ID, TELESIGN_ACCEPTED, ConnFactory
+from tests.support.http_server import LocalHttpServer, Recorded
+from tests.vendor_examples import load
 
 SMS_ONLY = {
     "channels": [{"channel": "sms"}],

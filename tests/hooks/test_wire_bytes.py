@@ -6,14 +6,14 @@ import json
 from typing import Any
 
 import pytest
-from support.http_server import LocalHttpServer
-from vendor_examples import load
 
 from airflow_provider_messaging.hooks.aerialink import SEND_PATH as AERIALINK_PATH
 from airflow_provider_messaging.hooks.aerialink import AerialinkHook
 from airflow_provider_messaging.hooks.telesign import SEND_PATH as TELESIGN_PATH
 from airflow_provider_messaging.hooks.telesign import TelesignHook
 from airflow_provider_messaging.models.telesign import MAX_PAYLOAD_BYTES, OmnichannelRequest, payload_size
+from tests.support.http_server import LocalHttpServer
+from tests.vendor_examples import load
 
 
 def _compact(data: Any) -> bytes:

@@ -15,7 +15,6 @@ import json
 import os
 import signal
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -25,14 +24,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ledger.race_worker import ACCEPTED, ALREADY_SENT, IN_FLIGHT, UNKNOWN
 from sqlalchemy import update
-from support.http_server import LocalHttpServer, Recorded, Reply
 
 from airflow_provider_messaging.exceptions import SendOutcomeUnknownError
 from airflow_provider_messaging.sending import SendLedger, SendRequest
 from airflow_provider_messaging.store import MessageStore
 from airflow_provider_messaging.store.schema import messages
+from tests.ledger.race_worker import ACCEPTED, ALREADY_SENT, IN_FLIGHT, UNKNOWN
+from tests.support.http_server import LocalHttpServer, Recorded, Reply
+from tests.support.waiting import wait_for
 
 WORKERS = 8
 SCALE = int(os.environ.get("LEDGER_RACE_SCALE", "1"))
@@ -153,7 +153,7 @@ class Race:
 def race(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Race]:
     import multiprocessing
 
-    from ledger import race_worker
+    from tests.ledger import race_worker
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('race') / 'race.db'}"
@@ -238,9 +238,9 @@ def seed_reserved(store: MessageStore, command: dict[str, Any], *, age: timedelt
 def seed_transient_rejection(command: dict[str, Any]) -> None:
     """A real earlier try through the operator: the vendor answers 503 and the key is REJECTED."""
     from airflow.sdk.exceptions import AirflowException
-    from ledger.race_worker import _context
 
     from airflow_provider_messaging.operators.telesign import TelesignSmsOperator
+    from tests.ledger.race_worker import _context
 
     operator = TelesignSmsOperator(
         task_id="race",
@@ -321,13 +321,6 @@ def test_racing_workers_send_each_key_once(race: Race) -> None:
     assert tally["new_key:in_flight"] > 0, tally
 
 
-def wait_for(condition: Any, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
-
-
 @pytest.mark.parametrize("frozen", ["after_reserving", "after_sending"])
 def test_zombie_and_its_retry_send_once(race: Race, frozen: str) -> None:
     """A task process frozen (SIGSTOP) after reserving, or after its request left; its retry runs; it resumes."""
@@ -346,7 +339,9 @@ def test_zombie_and_its_retry_send_once(race: Race, frozen: str) -> None:
             pool.pauses[0]["go"].value = 1  # it would go on now, but it is frozen
         else:
             pool.one(0, command)
-            wait_for(lambda: vendor.sends(command["phone"]), "the zombie's request to reach the vendor")
+            wait_for(
+                lambda: vendor.sends(command["phone"]), 60, "the zombie's request to reach the vendor", interval=0.01
+            )
             os.kill(zombie_pid, signal.SIGSTOP)
             vendor.hold_released.set()  # the vendor answers; the frozen process does not read it yet
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 from pydantic import TypeAdapter
-from vendor_examples import load
 
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.models import aerialink as al
 from airflow_provider_messaging.models.base import to_wire, validate
+from tests.vendor_examples import load
 
 CHOICE = TypeAdapter(al.Choice)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from vendor_examples import load
 
 from airflow_provider_messaging.models import aerialink, telesign
 from airflow_provider_messaging.models.preview import preview
+from tests.vendor_examples import load
 
 
 def test_telesign_call_button_with_a_two_part_sms_fallback() -> None:

@@ -7,11 +7,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from vendor_examples import load
 
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.models import telesign as ts
 from airflow_provider_messaging.models.base import to_wire
+from tests.vendor_examples import load
 
 UTC = timezone.utc
 

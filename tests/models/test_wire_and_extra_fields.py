@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 from pydantic import TypeAdapter
-from vendor_examples import load, names
 
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.models import aerialink as al
 from airflow_provider_messaging.models import telesign as ts
 from airflow_provider_messaging.models.base import to_wire, validate, wire_bytes
+from tests.vendor_examples import load, names
 
 
 def _compact(data: Any) -> bytes:

@@ -3,27 +3,24 @@ failing task's ``on_failure_callback`` really texts the local server."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from operators.ops_support import AERIALINK_AUTH, TELESIGN_AUTH, Env, load_dag, make_env, rows, run_dag, states
-from support.http_server import LocalHttpServer, Reply
 
 from airflow_provider_messaging.notifications.messaging import TelesignNotifier
-from airflow_provider_messaging.store import MessageStore
+from tests.operators.ops_support import AERIALINK_AUTH, TELESIGN_AUTH, Env, rows
+from tests.support.dag_runner import load_dag, run_dag, states
+from tests.support.http_server import Reply
 
 ON_CALL = "15558675301"
 
 
 @pytest.fixture
-def env(airflow_db: Path, sqlite_store: MessageStore, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Env]:
-    with LocalHttpServer() as server:
-        for env in make_env(server, sqlite_store, monkeypatch, tmp_path):
-            env.vendor.connect("ops_notify", "telesign")
-            env.vendor.connect("ops_notify_rcs", "aerialink")
-            yield env
+def env(env: Env) -> Env:
+    """The shared ``env`` (tests/conftest.py) with the notifier DAG's two connections."""
+    env.vendor.connect("ops_notify", "telesign")
+    env.vendor.connect("ops_notify_rcs", "aerialink")
+    return env
 
 
 def test_failure_callback_sends_one_message_per_notifier(env: Env) -> None:

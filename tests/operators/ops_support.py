@@ -1,6 +1,8 @@
-"""Helpers of the operator and notifier tests: a scripted vendor stand-in, DAG loading and run inspection.
+"""Helpers of the operator and notifier tests: a scripted vendor stand-in, the failure log, the store.
 
-``VendorStub`` is one real local HTTP server (``support.http_server.LocalHttpServer``) that answers both
+DAG loading and run inspection are in ``tests.support.dag_runner``.
+
+``VendorStub`` is one real local HTTP server (``tests.support.http_server.LocalHttpServer``) that answers both
 vendors' send APIs. Each Airflow connection it hands out points at its own path prefix
 (``http://127.0.0.1:PORT/<conn_id>``), so several tasks of one DAG run can be told apart by where
 their requests arrived, while the bodies stay exactly the vendor examples.
@@ -15,19 +17,16 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from support.http_server import LocalHttpServer, Recorded, Reply
 
 from airflow_provider_messaging import config
 from airflow_provider_messaging.store import MessageStore
 from airflow_provider_messaging.store.schema import messages
-
-DAGS = Path(__file__).resolve().parent.parent / "dags"
+from tests.support.http_server import LocalHttpServer, Recorded, Reply
 
 TELESIGN_PATH = "/v1/omnichannel"
 AERIALINK_PATH = "/v5/messages"
@@ -151,48 +150,6 @@ class VendorStub:
 
     def per_recipient(self, conn_id: str | None = None) -> Counter[str]:
         return Counter(recipient_of(r) for r in self.sends(conn_id))
-
-
-# ---- DAG runs ----------------------------------------------------------------------------------
-
-
-@cache
-def load_dag(dag_id: str, filename: str) -> Any:
-    """The DAG ``dag_id`` of ``tests/dags/<filename>``, parsed once per test session by Airflow's DagBag."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAGS / filename))
-    assert not bag.import_errors, bag.import_errors
-    dag = bag.get_dag(dag_id)
-    assert dag is not None, f"{dag_id} not in {filename}"
-    return dag
-
-
-def run_dag(dag_id: str, filename: str, **conf: Any) -> Any:
-    """One real run with ``dag.test()`` (tasks, retries and callbacks in this process); the DagRun."""
-    return load_dag(dag_id, filename).test(run_conf=conf or None)
-
-
-def ti_of(dag_run: Any, task_id: str, map_index: int = -1) -> Any:
-    ti = dag_run.get_task_instance(task_id, map_index=map_index)
-    assert ti is not None, f"no task instance {task_id}[{map_index}]"
-    return ti
-
-
-def states(dag_run: Any) -> dict[str, tuple[str | None, int]]:
-    """``{task_id or task_id[i]: (state, try_number)}`` of a run."""
-    result = {}
-    for ti in dag_run.get_task_instances():
-        name = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
-        result[name] = (None if ti.state is None else str(ti.state), ti.try_number)
-    return result
-
-
-def xcom(dag_run: Any, task_id: str, *, key: str = "return_value", map_index: int | None = None) -> Any:
-    ti = ti_of(dag_run, task_id, -1 if map_index is None else map_index)
-    if map_index is None:
-        return ti.xcom_pull(task_ids=task_id, key=key)
-    return ti.xcom_pull(task_ids=task_id, key=key, map_indexes=map_index)
 
 
 class FailureLog:

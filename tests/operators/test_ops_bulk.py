@@ -3,7 +3,8 @@ failed recipients, validation of every recipient before any send, opt-outs and t
 
 from __future__ import annotations
 
-from operators.ops_support import Env, rows, run_dag, states, xcom
+from tests.operators.ops_support import Env, rows
+from tests.support.dag_runner import run_dag, states, xcom
 
 FILE = "ops_bulk.py"
 OK = ["15558675301", "15558675311", "15558675321"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from vendor_examples import load
 
 from airflow_provider_messaging.exceptions import PayloadValidationError
 from airflow_provider_messaging.operators.aerialink import AerialinkRcsCardOperator
@@ -14,6 +13,7 @@ from airflow_provider_messaging.operators.telesign import (
     TelesignSendOperator,
     TelesignWhatsAppFileOperator,
 )
+from tests.vendor_examples import load
 
 CALL = load("telesign_call_button_request")
 PARAMS = CALL["message"]["rcs"]["parameters"]

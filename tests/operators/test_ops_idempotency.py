@@ -4,8 +4,9 @@ comes from the database."""
 
 from __future__ import annotations
 
-from operators.ops_support import Env, rows, run_dag, states, ti_of, xcom
-from support.http_server import Reply
+from tests.operators.ops_support import Env, rows
+from tests.support.dag_runner import run_dag, states, ti_of, xcom
+from tests.support.http_server import Reply
 
 FILE = "ops_idempotency.py"
 PHONE = "15558675301"

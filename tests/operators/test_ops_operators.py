@@ -9,18 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from operators.ops_support import (
-    AERIALINK_AUTH,
-    TELESIGN_AUTH,
-    Env,
-    recipient_of,
-    rows,
-    run_dag,
-    states,
-    ti_of,
-    xcom,
-)
-from vendor_examples import load
+
+from tests.operators.ops_support import AERIALINK_AUTH, TELESIGN_AUTH, Env, recipient_of, rows
+from tests.support.dag_runner import run_dag, states, ti_of, xcom
+from tests.support.waiting import wait_for
+from tests.vendor_examples import load
 
 FILE = "ops_send.py"
 
@@ -41,10 +34,9 @@ OPERATORS = {
 @pytest.fixture(scope="module")
 def operators_run(airflow_db, tmp_path_factory):
     """One run of ``ops_operators`` (nine operators in parallel), shared by the per-operator checks."""
-    from operators.ops_support import make_env
-    from support.http_server import LocalHttpServer
-
     from airflow_provider_messaging.store import MessageStore
+    from tests.operators.ops_support import make_env
+    from tests.support.http_server import LocalHttpServer
 
     store = MessageStore(f"sqlite:///{tmp_path_factory.mktemp('ops') / 'store.db'}")
     store.upgrade()
@@ -181,17 +173,13 @@ def test_stop_received_through_the_stack_opts_out(
     local_stack, monkeypatch: pytest.MonkeyPatch, tmp_path, vendor: str, channel: str
 ) -> None:
     """A STOP posted by the sandbox to the receiver lands in the store; the next send is skipped."""
-    import time
 
-    from operators.ops_support import make_env
-    from support.http_server import LocalHttpServer
+    from tests.operators.ops_support import make_env
+    from tests.support.http_server import LocalHttpServer
 
     phone = "15558675341"
     local_stack.inject_inbound(vendor=vendor, channel=channel, phone_number=phone, action="stop")
-    deadline = time.monotonic() + 10
-    while not local_stack.store.is_opted_out(vendor, phone):
-        assert time.monotonic() < deadline, "the STOP never reached the store"
-        time.sleep(0.05)
+    wait_for(lambda: local_stack.store.is_opted_out(vendor, phone), 10, "the STOP to reach the store")
 
     with LocalHttpServer() as server:
         for env in make_env(server, local_stack.store, monkeypatch, tmp_path):

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from operators.ops_support import Env, rows, run_dag, states, ti_of, xcom
+from tests.operators.ops_support import Env, rows
+from tests.support.dag_runner import run_dag, states, ti_of, xcom
 
 FILE = "pol_policy.py"
 NEW_YORK = "12025550123"

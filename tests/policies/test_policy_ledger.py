@@ -13,14 +13,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from policies.policy_workers import send_one
 from sqlalchemy import select
-from support.http_server import LocalHttpServer, Recorded, Reply
 
 from airflow_provider_messaging.policies import SendingPolicy
 from airflow_provider_messaging.sending import Outcome, SendLedger, SendRequest
 from airflow_provider_messaging.store import MessageStore
 from airflow_provider_messaging.store.schema import messages
+from tests.policies.policy_workers import send_one
+from tests.support.http_server import LocalHttpServer, Recorded, Reply
 
 NEW_YORK = "12025550123"  # America/New_York
 SYDNEY = "61293744000"  # Australia/Sydney

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from receiver_support import Receiver, make_auth
-from support.uvicorn_server import serve_app
 
 from airflow_provider_messaging.receiver.app import create_app
 from airflow_provider_messaging.store import MessageStore
+from tests.receiver.receiver_support import Receiver, make_auth
+from tests.support.uvicorn_server import serve_app
 
 
 @pytest.fixture

@@ -10,7 +10,11 @@ from typing import Any
 
 import pytest
 import requests
-from receiver_support import (
+
+from airflow_provider_messaging.receiver.app import create_app
+from airflow_provider_messaging.receiver.auth import CallbackAuth, telesign_signature
+from airflow_provider_messaging.store import MessageStore
+from tests.receiver.receiver_support import (
     API_KEY,
     CUSTOMER_ID,
     PASSWORD,
@@ -21,12 +25,8 @@ from receiver_support import (
     counts,
     signed_headers,
 )
-from support.uvicorn_server import serve_app
-from vendor_examples import load
-
-from airflow_provider_messaging.receiver.app import create_app
-from airflow_provider_messaging.receiver.auth import CallbackAuth, telesign_signature
-from airflow_provider_messaging.store import MessageStore
+from tests.support.uvicorn_server import serve_app
+from tests.vendor_examples import load
 
 ROUTES = ["/telesign/status", "/telesign/inbound", "/aerialink/status", "/aerialink/inbound"]
 DELIVERY = body_of(load("telesign_delivery_callback_rcs_sms"))

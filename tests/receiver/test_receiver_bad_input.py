@@ -11,12 +11,12 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from receiver_support import Receiver, counts, make_auth, signed_headers
-from support.uvicorn_server import serve_app
-from vendor_examples import load
 
 from airflow_provider_messaging.receiver.app import create_app
 from airflow_provider_messaging.store import MessageStore
+from tests.receiver.receiver_support import Receiver, counts, make_auth, signed_headers
+from tests.support.uvicorn_server import serve_app
+from tests.vendor_examples import load
 
 LIMIT = 4096
 

@@ -7,10 +7,10 @@ import itertools
 from typing import Any
 
 import pytest
-from receiver_support import Receiver
-from vendor_examples import load
 
 from airflow_provider_messaging.models.status import DeliveryState
+from tests.receiver.receiver_support import Receiver
+from tests.vendor_examples import load
 
 MID = "35C8B5D509BC10689196FED2AD551B8A"
 KEY = "notify/send_rcs/manual__2025-01-01/-1"

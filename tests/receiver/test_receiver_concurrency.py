@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 import requests
-from receiver_support import body_of, make_auth, signed_headers
-from support.uvicorn_server import serve_app
 
 from airflow_provider_messaging.models.status import DeliveryState
 from airflow_provider_messaging.receiver.app import create_app
 from airflow_provider_messaging.store import MessageStore
 from airflow_provider_messaging.store.schema import metadata
+from tests.receiver.receiver_support import body_of, make_auth, signed_headers
+from tests.support.uvicorn_server import serve_app
 
 MESSAGES = 25
 

@@ -6,8 +6,9 @@ import copy
 from typing import Any
 
 import pytest
-from receiver_support import Receiver
-from vendor_examples import load
+
+from tests.receiver.receiver_support import Receiver
+from tests.vendor_examples import load
 
 SENDER = "11234567890"
 

@@ -11,35 +11,28 @@ import asyncio
 import json
 import os
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
-from reliability.receiver_process import API_KEY, ReceiverProcess
-from vendor_examples import load
 
 from airflow_provider_messaging.receiver.auth import CredentialCache, CredentialsPending, telesign_signature
 from airflow_provider_messaging.store import MessageStore
+from tests.support.receiver_process import API_KEY, ReceiverProcess
+from tests.support.waiting import wait_for
+from tests.vendor_examples import load
 
-TESTS = Path(__file__).resolve().parents[1]
-
-
-def _wait_until(condition: object, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.02)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_slow_secrets_backend_does_not_stall_other_requests(tmp_path: Path) -> None:
     """A real Airflow secrets backend holds the Telesign lookup; /health keeps answering meanwhile."""
     entered, gate = tmp_path / "lookup-entered", tmp_path / "lookup-gate"
     env = {
-        "AIRFLOW__SECRETS__BACKEND": "support.slow_secrets.GatedSecretsBackend",
+        "AIRFLOW__SECRETS__BACKEND": "tests.support.slow_secrets.GatedSecretsBackend",
         "AIRFLOW__SECRETS__BACKEND_KWARGS": json.dumps({"entered": str(entered), "gate": str(gate)}),
-        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
     url = f"sqlite:///{tmp_path / 'loop.db'}"
     store = MessageStore(url)
@@ -51,7 +44,9 @@ def test_a_slow_secrets_backend_does_not_stall_other_requests(tmp_path: Path) ->
             callback = pool.submit(
                 requests.post, receiver.url + "/telesign/status", data=body, headers=headers, timeout=90
             )
-            _wait_until(entered.exists)  # the receiver is inside the secrets backend, held at the gate
+            wait_for(
+                entered.exists, 60, "the receiver to enter the secrets backend", interval=0.02
+            )  # the receiver is inside the secrets backend, held at the gate
             health = [pool.submit(requests.get, receiver.url + "/health", timeout=20) for _ in range(5)]
             # before the fix these waited for the lookup (the gate opens only after them): ReadTimeout
             assert [h.result().status_code for h in health] == [200] * 5
@@ -96,11 +91,13 @@ def test_stale_credentials_serve_while_a_refresh_is_slow() -> None:
         lookup.gate.clear()
         # stale: answered at once with the last good value while one refresh runs (held at the gate)
         assert [await cache.get() for _ in range(3)] == [("cust", "key-1")] * 3
-        _wait_until(lambda: lookup.started == 2)
+        wait_for(lambda: lookup.started == 2, 60, "the refresh lookup to start", interval=0.02)
         lookup.gate.set()
-        _wait_until(lambda: cache.lookups == 2)
+        wait_for(lambda: cache.lookups == 2, 60, "the refresh to finish", interval=0.02)
         assert await cache.get() == ("cust", "key-2")
-        _wait_until(lambda: cache.lookups == 3)  # that read started a refresh, which failed
+        wait_for(
+            lambda: cache.lookups == 3, 60, "the failed refresh to finish", interval=0.02
+        )  # that read started a refresh, which failed
         assert await cache.get() == ("cust", "key-2")  # a failed refresh keeps the last good credentials
 
     asyncio.run(scenario())
@@ -114,5 +111,5 @@ def test_a_first_lookup_that_takes_too_long_is_a_retryable_refusal() -> None:
     with pytest.raises(CredentialsPending):
         asyncio.run(cache.get())
     lookup.gate.set()
-    _wait_until(lambda: cache.lookups == 1)
+    wait_for(lambda: cache.lookups == 1, 60, "the first lookup to finish", interval=0.02)
     assert asyncio.run(cache.get()) == ("cust", "key")

@@ -9,13 +9,13 @@ import pytest
 import requests
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from receiver_support import body_of, signed_headers
-from support.uvicorn_server import serve_app
-from vendor_examples import load
 
 from airflow_provider_messaging import config
 from airflow_provider_messaging.plugin import MessagingPlugin
 from airflow_provider_messaging.store import MessageStore
+from tests.receiver.receiver_support import body_of, signed_headers
+from tests.support.uvicorn_server import serve_app
+from tests.vendor_examples import load
 
 
 def test_plugin_declares_the_receiver_app() -> None:

@@ -18,7 +18,13 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from receiver_support import (
+
+from airflow_provider_messaging import vendors
+from airflow_provider_messaging.receiver.app import create_app
+from airflow_provider_messaging.receiver.auth import CallbackAuth
+from airflow_provider_messaging.receiver.dependencies import AIRFLOW_LOGIN, CALLBACK, PUBLIC, guard_kind
+from airflow_provider_messaging.store import MessageStore
+from tests.receiver.receiver_support import (
     CUSTOMER_ID,
     TOKEN,
     Receiver,
@@ -27,15 +33,9 @@ from receiver_support import (
     make_auth,
     signed_headers,
 )
-from support.uvicorn_server import serve_app
-from vendor_examples import load
-from vendors.acme import ACME
-
-from airflow_provider_messaging import vendors
-from airflow_provider_messaging.receiver.app import create_app
-from airflow_provider_messaging.receiver.auth import CallbackAuth
-from airflow_provider_messaging.receiver.dependencies import AIRFLOW_LOGIN, CALLBACK, PUBLIC, guard_kind
-from airflow_provider_messaging.store import MessageStore
+from tests.support.uvicorn_server import serve_app
+from tests.vendor_examples import load
+from tests.vendors.acme import ACME
 
 #: Open by design: the load balancer's probe, and the Messages view's page and assets (they carry no data).
 PUBLIC_ROUTES = {"/health", "/ui", "/ui/", "/ui/static/{name}"}

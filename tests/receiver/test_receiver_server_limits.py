@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from reliability.receiver_process import ReceiverProcess
 
 from airflow_provider_messaging.store import MessageStore
+from tests.support.receiver_process import ReceiverProcess
 
 HEAD = b"POST /telesign/status HTTP/1.1\r\nHost: receiver\r\nContent-Type: application/json\r\n"
 

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from receiver_support import Receiver, make_auth
-from support.postgres import PostgresServer
-from support.uvicorn_server import serve_app
-from vendor_examples import load
 
 from airflow_provider_messaging.receiver.app import create_app
 from airflow_provider_messaging.store import MessageStore
+from tests.receiver.receiver_support import Receiver, make_auth
+from tests.support.postgres import PostgresServer
+from tests.support.uvicorn_server import serve_app
+from tests.vendor_examples import load
 
 
 @pytest.fixture(scope="module")

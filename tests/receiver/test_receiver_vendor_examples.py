@@ -7,10 +7,10 @@ import copy
 from typing import Any
 
 import pytest
-from receiver_support import Receiver, body_of, counts
-from vendor_examples import load
 
 from airflow_provider_messaging.models.status import DeliveryState
+from tests.receiver.receiver_support import Receiver, body_of, counts
+from tests.vendor_examples import load
 
 REFERENCE_ID = "35C8B5D509BC10689196FED2AD551B8A"
 SENDER = "11234567890"

@@ -17,10 +17,10 @@ from urllib.parse import quote
 
 import requests
 from hypothesis import strategies as st
-from reliability.receiver_process import API_KEY, CUSTOMER_ID, PASSWORD, TOKEN, USERNAME
 
 from airflow_provider_messaging.receiver.auth import telesign_signature
 from airflow_provider_messaging.store import MessageStore
+from tests.support.receiver_process import API_KEY, CUSTOMER_ID, PASSWORD, TOKEN, USERNAME
 
 TABLES = ("messages", "attempts", "callbacks", "inbound", "opt_outs")
 ROUTES = ("/telesign/status", "/telesign/inbound", "/aerialink/status", "/aerialink/inbound")

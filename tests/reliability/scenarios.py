@@ -17,8 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
-from reliability.receiver_process import ReceiverProcess
-from reliability.vendor_client import (
+from sqlalchemy import select
+
+from airflow_provider_messaging.models.status import RANK
+from airflow_provider_messaging.store import MessageStore
+from airflow_provider_messaging.store.schema import callbacks
+from tests.reliability.vendor_client import (
     CASCADE,
     Callback,
     Outcome,
@@ -29,11 +33,7 @@ from reliability.vendor_client import (
     make_traffic,
     status_histogram,
 )
-from sqlalchemy import select
-
-from airflow_provider_messaging.models.status import RANK
-from airflow_provider_messaging.store import MessageStore
-from airflow_provider_messaging.store.schema import callbacks
+from tests.support.receiver_process import ReceiverProcess
 
 
 def record_sends(store: MessageStore, traffic: Traffic) -> None:

@@ -1,9 +1,9 @@
 """No duplicate sends: the operator's real send path (the operator's request through the send ledger), retried.
 
-A recording vendor server (``support.http_server.LocalHttpServer``) counts what reaches it. Four kinds of
+A recording vendor server (``tests.support.http_server.LocalHttpServer``) counts what reaches it. Four kinds of
 retry, each on its own keys: after a success; after an exception injected between the HTTP call and the
 store write; after a read timeout; after the worker PROCESS was SIGKILLed right after the HTTP call
-(``python -m reliability.sends KEYFILE``, one crash per run, re-run like an Airflow task retry).
+(``python -m tests.reliability.sends KEYFILE``, one crash per run, re-run like an Airflow task retry).
 Every key must reach the vendor at most once, exactly once where the outcome was known, and every
 unknown outcome must fail loudly (AirflowFailException, send_status UNKNOWN/RESERVED), not be re-sent.
 """
@@ -144,7 +144,7 @@ class SendVerdict:
 
 
 def _vendor_server() -> Any:
-    from support.http_server import LocalHttpServer, Recorded, Reply
+    from tests.support.http_server import LocalHttpServer, Recorded, Reply
 
     def answer(request: Recorded) -> Reply:
         number = str(request.json().get("phone_number"))
@@ -194,10 +194,10 @@ def run_duplicate_sends(
         spec = workdir / "send-worker.json"
         out = workdir / "send-worker-results.jsonl"
         spec.write_text(json.dumps({"sends": plan["crash"], "die_after_send": crash_numbers, "results": str(out)}))
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), *sys.path])}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]), *sys.path])}
         for _ in range(n_crash + 1):  # each run dies at the next crash key; the last one gets through
             run = subprocess.run(
-                [sys.executable, "-m", "reliability.sends", str(spec)],
+                [sys.executable, "-m", "tests.reliability.sends", str(spec)],
                 env=env,
                 capture_output=True,
                 text=True,

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from reliability.receiver_process import secrets_found
-from reliability.scenarios import Verdict, postgres_outage, run_callback_load, run_store_outage, sqlite_outage
-from support.postgres import PostgresServer
+
+from tests.reliability.scenarios import Verdict, postgres_outage, run_callback_load, run_store_outage, sqlite_outage
+from tests.support.postgres import PostgresServer
+from tests.support.receiver_process import secrets_found
 
 MESSAGES = 400  # ~1,400 callbacks with duplicates
 KILLS = 3

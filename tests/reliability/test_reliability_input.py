@@ -14,7 +14,11 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reliability.fuzz import (
+
+from airflow_provider_messaging.exceptions import PayloadValidationError
+from airflow_provider_messaging.receiver import parsing
+from airflow_provider_messaging.store import MessageStore
+from tests.reliability.fuzz import (
     SLOW_HEADS,
     TIME_FIELDS,
     VALID,
@@ -33,11 +37,7 @@ from reliability.fuzz import (
     slow_head_closed,
     ui_requests,
 )
-from reliability.receiver_process import ReceiverProcess, airflow_token, secrets_found
-
-from airflow_provider_messaging.exceptions import PayloadValidationError
-from airflow_provider_messaging.receiver import parsing
-from airflow_provider_messaging.store import MessageStore
+from tests.support.receiver_process import ReceiverProcess, airflow_token, secrets_found
 
 EXAMPLES = 150
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)

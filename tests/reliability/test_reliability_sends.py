@@ -7,9 +7,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from reliability.receiver_process import secrets_found
-from reliability.sends import SEND_API_KEY, run_duplicate_sends
-from support.postgres import PostgresServer
+
+from tests.reliability.sends import SEND_API_KEY, run_duplicate_sends
+from tests.support.postgres import PostgresServer
+from tests.support.receiver_process import secrets_found
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])

@@ -22,11 +22,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import requests
-from reliability.receiver_process import API_KEY, CUSTOMER_ID, TOKEN
 
 from airflow_provider_messaging.models.status import RANK, ChannelAttempt, Summary, summarize, supersedes
 from airflow_provider_messaging.receiver import parsing
 from airflow_provider_messaging.receiver.auth import telesign_signature
+from tests.support.receiver_process import API_KEY, CUSTOMER_ID, TOKEN
 
 CASCADE = ["rcs", "sms"]
 _EPOCH = datetime(2025, 1, 1, tzinfo=timezone.utc)

@@ -1,24 +1,25 @@
-"""Fixtures: a real callback listener and a started sandbox that calls it back."""
+"""Fixtures: a real recording callback listener and a started sandbox that calls it back."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from sandbox_support import CallbackReceiver, Clients, make_config
 
 from airflow_provider_messaging.sandbox import SandboxServer
+from tests.sandbox.sandbox_support import Clients, make_config
+from tests.support.http_server import LocalHttpServer
 
 
 @pytest.fixture
-def receiver() -> Iterator[CallbackReceiver]:
-    r = CallbackReceiver()
-    yield r
-    r.close()
+def receiver() -> Iterator[LocalHttpServer]:
+    """The callback listener: answers 200 (``enqueue`` other answers first), records every request."""
+    with LocalHttpServer() as server:
+        yield server
 
 
 @pytest.fixture
-def sandbox(receiver: CallbackReceiver) -> Iterator[SandboxServer]:
+def sandbox(receiver: LocalHttpServer) -> Iterator[SandboxServer]:
     server = SandboxServer(make_config(receiver)).start()
     yield server
     server.stop()

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 import requests
-import vendor_examples
-from sandbox_support import Clients
 
 from airflow_provider_messaging.sandbox import SandboxServer
+from tests import vendor_examples
+from tests.sandbox.sandbox_support import Clients
 
 MESSAGE_EXAMPLES = ["aerialink_rcs_text", "aerialink_rcs_media", "aerialink_rcs_card", "aerialink_rcs_carousel"]
 CHOICE_EXAMPLES = [

@@ -6,17 +6,19 @@ import base64
 import hashlib
 import hmac
 import logging
-import socket
 import threading
 import time
 
 import pytest
 import requests
-import vendor_examples
-from sandbox_support import CallbackReceiver, Clients, Received, make_config
 
 from airflow_provider_messaging.sandbox import SandboxConfig, SandboxServer, main, serve
 from airflow_provider_messaging.sandbox.server import config_from_args
+from tests import vendor_examples
+from tests.sandbox.sandbox_support import Clients, make_config
+from tests.support.http_server import LocalHttpServer, Recorded, Reply
+from tests.support.ports import free_port
+from tests.support.waiting import wait_for
 
 
 def _deliver_one(clients: Clients) -> str:
@@ -26,9 +28,9 @@ def _deliver_one(clients: Clients) -> str:
 
 
 def test_callback_is_retried_after_500_then_delivered(
-    clients: Clients, receiver: CallbackReceiver, sandbox: SandboxServer
+    clients: Clients, receiver: LocalHttpServer, sandbox: SandboxServer
 ) -> None:
-    receiver.fail_next(500, 503)
+    receiver.enqueue(Reply(500, {}), Reply(503, {}))
     reference_id = _deliver_one(clients)
     attempts = sandbox.wait_for_callbacks(3, message_id=reference_id)
     assert [(a["attempt"], a["status_code"], a["delivered"]) for a in attempts] == [
@@ -37,13 +39,13 @@ def test_callback_is_retried_after_500_then_delivered(
         (3, 200, True),
     ]
     assert len({a["raw_body"] for a in attempts}) == 1  # the same bytes each time
-    assert [r.status for r in receiver.received] == [500, 503, 200]
+    assert [r.status for r in receiver.requests] == [500, 503, 200]
 
 
 def test_callback_gives_up_after_four_attempts(
-    clients: Clients, receiver: CallbackReceiver, sandbox: SandboxServer
+    clients: Clients, receiver: LocalHttpServer, sandbox: SandboxServer
 ) -> None:
-    receiver.fail_next(500, 500, 500, 500, 500)
+    receiver.enqueue(Reply(500, {}), Reply(500, {}), Reply(500, {}), Reply(500, {}), Reply(500, {}))
     reference_id = _deliver_one(clients)
     assert sandbox.wait_idle(5)
     attempts = [a for a in sandbox.callbacks() if a["message_id"] == reference_id]
@@ -51,9 +53,9 @@ def test_callback_gives_up_after_four_attempts(
     assert not any(a["delivered"] for a in attempts)
 
 
-def test_connection_errors_are_recorded_and_retried(receiver: CallbackReceiver) -> None:
-    with socket_free_port() as dead_port:
-        config = make_config(receiver, telesign_status_url=f"http://127.0.0.1:{dead_port}/telesign/status")
+def test_connection_errors_are_recorded_and_retried(receiver: LocalHttpServer) -> None:
+    dead_port = free_port()
+    config = make_config(receiver, telesign_status_url=f"http://127.0.0.1:{dead_port}/telesign/status")
     with SandboxServer(config) as server:
         client = Clients(server)
         reference_id = _deliver_one(client)
@@ -72,27 +74,27 @@ def test_callbacks_route_lists_attempts(clients: Clients, sandbox: SandboxServer
     assert record["event"] == "3000"
 
 
-def test_aerialink_callbacks_carry_basic_auth_and_extra_headers(receiver: CallbackReceiver) -> None:
+def test_aerialink_callbacks_carry_basic_auth_and_extra_headers(receiver: LocalHttpServer) -> None:
     config = make_config(receiver, callback_username="hook", callback_password="pw", callback_headers={"X-Env": "demo"})
     with SandboxServer(config) as server:
         client = Clients(server)
         body = vendor_examples.load("aerialink_rcs_text")
         body["destination"] = "15559876541"
         client.aerialink(body)
-        (received,) = receiver.wait(1, path="/aerialink/status")
-        assert received.headers["Authorization"] == "Basic " + base64.b64encode(b"hook:pw").decode()
-        assert received.headers["X-Env"] == "demo"
+        (received,) = receiver.wait_for_requests(1, route="/aerialink/status")
+        assert received.headers["authorization"] == "Basic " + base64.b64encode(b"hook:pw").decode()
+        assert received.headers["x-env"] == "demo"
         assert server.wait_for_callbacks(1)[0]["headers"]["Authorization"] == "Basic <redacted>"
         client.session.close()
 
 
-def test_telesign_callbacks_can_be_sent_as_get_with_a_body(receiver: CallbackReceiver) -> None:
+def test_telesign_callbacks_can_be_sent_as_get_with_a_body(receiver: LocalHttpServer) -> None:
     with SandboxServer(make_config(receiver, telesign_callback_method="GET")) as server:
         client = Clients(server)
         reference_id = _deliver_one(client)
-        (received,) = receiver.wait(1, path="/telesign/status")
+        (received,) = receiver.wait_for_requests(1, route="/telesign/status")
         assert received.method == "GET"
-        assert received.json["reference_id"] == reference_id
+        assert received.json()["reference_id"] == reference_id
         client.session.close()
 
 
@@ -103,23 +105,23 @@ def _inject(sandbox: SandboxServer, **spec: str) -> dict:
     return dict(response.json())
 
 
-def _signed(received: Received, sandbox: SandboxServer) -> bool:
+def _signed(received: Recorded, sandbox: SandboxServer) -> bool:
     key = base64.b64decode(sandbox.config.telesign_api_key)
-    expected = base64.b64encode(hmac.new(key, received.raw, hashlib.sha256).digest()).decode()
-    return bool(received.headers["X-TS-Authorization"] == expected)
+    expected = base64.b64encode(hmac.new(key, received.body, hashlib.sha256).digest()).decode()
+    return bool(received.headers["x-ts-authorization"] == expected)
 
 
-def test_inbound_rcs_stop_has_the_doc_shape(sandbox: SandboxServer, receiver: CallbackReceiver) -> None:
+def test_inbound_rcs_stop_has_the_doc_shape(sandbox: SandboxServer, receiver: LocalHttpServer) -> None:
     sent = _inject(sandbox, vendor="telesign", channel="rcs", phone_number="15558675301", action="stop")
-    (received,) = receiver.wait(1, path="/telesign/inbound")
-    assert received.json == sent["body"]
+    (received,) = receiver.wait_for_requests(1, route="/telesign/inbound")
+    assert received.json() == sent["body"]
     assert _signed(received, sandbox)
     doc = vendor_examples.load("telesign_inbound_rcs_stop")
-    assert set(received.json) == set(doc)
-    assert received.json["content"]["end_user_action"].keys() == doc["content"]["end_user_action"].keys()
-    assert received.json["content"]["end_user_action"]["action"] == "stop"
-    assert received.json["status"]["code"] == 1500
-    assert received.json["sub_resource"] == "mo_rcs"
+    assert set(received.json()) == set(doc)
+    assert received.json()["content"]["end_user_action"].keys() == doc["content"]["end_user_action"].keys()
+    assert received.json()["content"]["end_user_action"]["action"] == "stop"
+    assert received.json()["status"]["code"] == 1500
+    assert received.json()["sub_resource"] == "mo_rcs"
 
 
 def test_inbound_keyword_is_detected_from_text(sandbox: SandboxServer) -> None:
@@ -144,7 +146,7 @@ def test_inbound_sms_has_the_doc_shape(sandbox: SandboxServer) -> None:
     assert (sent["body"]["user_response"]["action"], sent["body"]["user_response"]["mo_message"]) == ("start", "Start")
 
 
-def test_inbound_rcs_postback_and_aerialink_mo(sandbox: SandboxServer, receiver: CallbackReceiver) -> None:
+def test_inbound_rcs_postback_and_aerialink_mo(sandbox: SandboxServer, receiver: LocalHttpServer) -> None:
     rcs = _inject(
         sandbox, vendor="telesign", channel="rcs", phone_number="15558675301", postback="yes_response", text="Yes"
     )
@@ -152,13 +154,13 @@ def test_inbound_rcs_postback_and_aerialink_mo(sandbox: SandboxServer, receiver:
     sent = _inject(
         sandbox, vendor="aerialink", channel="rcs", phone_number="15559876543", text="YES", postback="yes_response"
     )
-    (received,) = receiver.wait(1, path="/aerialink/inbound")
+    (received,) = receiver.wait_for_requests(1, route="/aerialink/inbound")
     assert received.query == {"token": ["s3cret"]}
-    assert list(received.json) == [
+    assert list(received.json()) == [
         "messageGUID", "source", "destination", "messageType", "messageText", "postbackData", "timestamp"
     ]  # fmt: skip
-    assert received.json == sent["body"]
-    assert (received.json["source"], received.json["destination"]) == ("15559876543", "CONVEY")
+    assert received.json() == sent["body"]
+    assert (received.json()["source"], received.json()["destination"]) == ("15559876543", "CONVEY")
 
 
 def test_inbound_rejects_bad_requests(sandbox: SandboxServer) -> None:
@@ -201,7 +203,7 @@ def test_reset_forgets_the_rate_limit_memory(clients: Clients, sandbox: SandboxS
     assert clients.telesign(body).status_code == 429
 
 
-def test_stop_leaves_no_thread_running(receiver: CallbackReceiver) -> None:
+def test_stop_leaves_no_thread_running(receiver: LocalHttpServer) -> None:
     before = set(threading.enumerate())
     server = SandboxServer(make_config(receiver, base_delay_s=5.0)).start()
     client = Clients(server)
@@ -213,7 +215,7 @@ def test_stop_leaves_no_thread_running(receiver: CallbackReceiver) -> None:
         requests.get(f"{server.url}/sandbox/health", timeout=2)
 
 
-def test_a_stopped_server_can_start_again(receiver: CallbackReceiver) -> None:
+def test_a_stopped_server_can_start_again(receiver: LocalHttpServer) -> None:
     server = SandboxServer(make_config(receiver))
     server.start().stop()
     with server:
@@ -251,24 +253,12 @@ def test_serve_runs_until_told_to_stop(caplog: pytest.LogCaptureFixture) -> None
     result: list[int] = []
     thread = threading.Thread(target=lambda: result.append(serve(SandboxConfig(port=0), stop)))
     thread.start()
-    deadline = time.monotonic() + 5
-    while "listening on" not in caplog.text and time.monotonic() < deadline:
-        time.sleep(0.05)
-    stop.set()
+    try:
+        wait_for(lambda: "listening on" in caplog.text, 5, "the sandbox's banner")
+    finally:
+        stop.set()
     thread.join(5)
     assert "Messaging sandbox listening on http://127.0.0.1:" in caplog.text
     assert "api key" in caplog.text and "sandbox-secret" not in caplog.text  # the banner never shows secrets
     assert result == [0]
     assert not thread.is_alive()
-
-
-class socket_free_port:  # a context manager, named like a function
-    """A port that nothing listens on once the block ends."""
-
-    def __enter__(self) -> int:
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        return int(self._sock.getsockname()[1])
-
-    def __exit__(self, *exc: object) -> None:
-        self._sock.close()

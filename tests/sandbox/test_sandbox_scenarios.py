@@ -10,10 +10,11 @@ import time
 from typing import Any
 
 import pytest
-import vendor_examples
-from sandbox_support import CallbackReceiver, Clients, Received
 
 from airflow_provider_messaging.sandbox import SandboxServer
+from tests import vendor_examples
+from tests.sandbox.sandbox_support import Clients, answered, callbacks_for
+from tests.support.http_server import LocalHttpServer, Recorded
 
 STATUS_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d:\d{3}")  # 2020-05-04 22:07:01:226
 CHANNEL_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}")  # 2020-05-04 22:05:00.325
@@ -30,12 +31,8 @@ def _send_telesign(clients: Clients, last_digit: str, channels: list[str] | None
     return str(response.json()["reference_id"])
 
 
-def _telesign_events(receiver: CallbackReceiver, reference_id: str, n: int) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 5
-    while len(found := receiver.for_message("reference_id", reference_id)) < n and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert len(found) == n, [r.json for r in found]
-    return [r.json for r in found]
+def _telesign_events(receiver: LocalHttpServer, reference_id: str, n: int) -> list[dict[str, Any]]:
+    return callbacks_for(receiver, "reference_id", reference_id, n)
 
 
 def _summary(callback: dict[str, Any]) -> tuple[int, str, list[tuple[str, int]]]:
@@ -64,30 +61,30 @@ def _summary(callback: dict[str, Any]) -> tuple[int, str, list[tuple[str, int]]]
     ],
 )
 def test_telesign_scenario_sequences(
-    clients: Clients, receiver: CallbackReceiver, sandbox: SandboxServer, digit: str, expected: list[Any]
+    clients: Clients, receiver: LocalHttpServer, sandbox: SandboxServer, digit: str, expected: list[Any]
 ) -> None:
     reference_id = _send_telesign(clients, digit)
     callbacks = _telesign_events(receiver, reference_id, len(expected))
     assert [_summary(c) for c in callbacks] == expected
     assert sandbox.wait_idle(5)
-    assert len(receiver.for_message("reference_id", reference_id)) == len(expected)  # nothing more comes
+    assert len(answered(receiver, "reference_id", reference_id)) == len(expected)  # nothing more comes
 
 
-def test_telesign_out_of_order_timestamps_tell_the_true_order(clients: Clients, receiver: CallbackReceiver) -> None:
+def test_telesign_out_of_order_timestamps_tell_the_true_order(clients: Clients, receiver: LocalHttpServer) -> None:
     final, earlier, final_again, earlier_again = _telesign_events(receiver, _send_telesign(clients, "7"), 4)
     assert final == final_again and earlier == earlier_again
     assert earlier["status"]["updated_on"] < final["status"]["updated_on"]
 
 
-def test_telesign_fallback_waits_for_the_scaled_fallback_time(clients: Clients, receiver: CallbackReceiver) -> None:
+def test_telesign_fallback_waits_for_the_scaled_fallback_time(clients: Clients, receiver: LocalHttpServer) -> None:
     started = time.monotonic()
     reference_id = _send_telesign(clients, "2")  # rcs fallback_time 600 s * 0.0001 = 60 ms
-    first = receiver.wait(1, path="/telesign/status")[0]
-    assert first.json["reference_id"] == reference_id
+    first = receiver.wait_for_requests(1, route="/telesign/status")[0]
+    assert first.json()["reference_id"] == reference_id
     assert time.monotonic() - started >= 0.05
 
 
-def test_telesign_single_channel_scenarios_end_on_that_channel(clients: Clients, receiver: CallbackReceiver) -> None:
+def test_telesign_single_channel_scenarios_end_on_that_channel(clients: Clients, receiver: LocalHttpServer) -> None:
     assert [_summary(c) for c in _telesign_events(receiver, _send_telesign(clients, "2", ["rcs"]), 1)] == [
         (3003, "rcs", [("rcs", 3003)])
     ]
@@ -97,15 +94,17 @@ def test_telesign_single_channel_scenarios_end_on_that_channel(clients: Clients,
 
 
 def test_telesign_silent_scenario_sends_nothing(
-    clients: Clients, receiver: CallbackReceiver, sandbox: SandboxServer
+    clients: Clients, receiver: LocalHttpServer, sandbox: SandboxServer
 ) -> None:
     _send_telesign(clients, "9")
     assert sandbox.wait_idle(2)
-    time.sleep(0.2)
-    assert receiver.received == []
+    # the API call scheduled its callbacks before answering, and a callback is recorded here before the
+    # sandbox sees its answer: once the sandbox is idle, every callback it planned has arrived (none)
+    assert sandbox.callbacks() == []
+    assert receiver.requests == []
 
 
-def test_telesign_callback_has_the_doc_shape(clients: Clients, receiver: CallbackReceiver) -> None:
+def test_telesign_callback_has_the_doc_shape(clients: Clients, receiver: LocalHttpServer) -> None:
     doc = vendor_examples.load("telesign_delivery_callback_rcs_sms")
     _, final = _telesign_events(receiver, _send_telesign(clients, "2"), 2)
     assert list(final) == list(doc)
@@ -125,7 +124,7 @@ def test_telesign_callback_has_the_doc_shape(clients: Clients, receiver: Callbac
     assert sms["updated_on"] == final["status"]["updated_on"]
 
 
-def test_telesign_external_id_is_carried_in_callbacks(clients: Clients, receiver: CallbackReceiver) -> None:
+def test_telesign_external_id_is_carried_in_callbacks(clients: Clients, receiver: LocalHttpServer) -> None:
     body = vendor_examples.load("telesign_whatsapp_file_request")
     body["phone_number"] = "15558675301"
     body["external_id"] = "order-1"
@@ -135,29 +134,29 @@ def test_telesign_external_id_is_carried_in_callbacks(clients: Clients, receiver
     assert list(callback["channel_status"][0]) == ["whatsapp"]
 
 
-def _verify(received: Received, sandbox: SandboxServer) -> None:
+def _verify(received: Recorded, sandbox: SandboxServer) -> None:
     key = base64.b64decode(sandbox.config.telesign_api_key)
-    expected = base64.b64encode(hmac.new(key, received.raw, hashlib.sha256).digest()).decode()
-    assert received.headers["X-TS-Authorization"] == expected
-    assert received.headers["Authorization"] == f"TSA {sandbox.config.telesign_customer_id}:{expected}"
+    expected = base64.b64encode(hmac.new(key, received.body, hashlib.sha256).digest()).decode()
+    assert received.headers["x-ts-authorization"] == expected
+    assert received.headers["authorization"] == f"TSA {sandbox.config.telesign_customer_id}:{expected}"
 
 
 def test_telesign_callbacks_are_signed_over_the_raw_body(
-    clients: Clients, receiver: CallbackReceiver, sandbox: SandboxServer
+    clients: Clients, receiver: LocalHttpServer, sandbox: SandboxServer
 ) -> None:
     _send_telesign(clients, "2")
-    for received in receiver.wait(2, path="/telesign/status"):
+    for received in receiver.wait_for_requests(2, route="/telesign/status"):
         _verify(received, sandbox)
         assert received.method == "POST"
-        assert received.headers["Content-Type"] == "application/json"
+        assert received.headers["content-type"] == "application/json"
 
 
-def test_per_request_callback_url_wins(clients: Clients, receiver: CallbackReceiver) -> None:
+def test_per_request_callback_url_wins(clients: Clients, receiver: LocalHttpServer) -> None:
     body = vendor_examples.load("telesign_call_button_request")
     body["phone_number"] = "15558675301"
     body["callback_url"] = f"{receiver.url}/elsewhere?token=t1"
     clients.telesign(body)
-    (received,) = receiver.wait(1, path="/elsewhere")
+    (received,) = receiver.wait_for_requests(1, route="/elsewhere")
     assert received.query == {"token": ["t1"]}
 
 
@@ -173,12 +172,8 @@ def _send_aerialink(clients: Clients, last_digit: str, failover: bool = True, **
     return str(response.json()["data"]["results"][0]["messageGUID"])
 
 
-def _aerialink_events(receiver: CallbackReceiver, guid: str, n: int) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 5
-    while len(found := receiver.for_message("messageGUID", guid)) < n and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert len(found) == n, [r.json for r in found]
-    return [r.json for r in found]
+def _aerialink_events(receiver: LocalHttpServer, guid: str, n: int) -> list[dict[str, Any]]:
+    return callbacks_for(receiver, "messageGUID", guid, n)
 
 
 @pytest.mark.parametrize(
@@ -194,43 +189,45 @@ def _aerialink_events(receiver: CallbackReceiver, guid: str, n: int) -> list[dic
     ],
 )
 def test_aerialink_scenario_sequences(
-    clients: Clients, receiver: CallbackReceiver, sandbox: SandboxServer, digit: str, failover: bool, expected: Any
+    clients: Clients, receiver: LocalHttpServer, sandbox: SandboxServer, digit: str, failover: bool, expected: Any
 ) -> None:
     guid = _send_aerialink(clients, digit, failover)
     callbacks = _aerialink_events(receiver, guid, len(expected))
     assert [(c["status"], c["channel"], c["failover"]) for c in callbacks] == expected
     assert sandbox.wait_idle(5)
-    assert len(receiver.for_message("messageGUID", guid)) == len(expected)
+    assert len(answered(receiver, "messageGUID", guid)) == len(expected)
 
 
-def test_aerialink_callback_shape_and_query_string(clients: Clients, receiver: CallbackReceiver) -> None:
+def test_aerialink_callback_shape_and_query_string(clients: Clients, receiver: LocalHttpServer) -> None:
     guid = _send_aerialink(clients, "2")
-    first, second = (r for r in receiver.wait(2, path="/aerialink/status"))
+    first, second = (r for r in receiver.wait_for_requests(2, route="/aerialink/status"))
     assert first.query == second.query == {"token": ["s3cret"]}
     keys = ["messageGUID", "destination", "source", "status", "channel", "failover", "errorCode", "reason", "timestamp"]
-    assert list(first.json) == keys
-    assert first.json["messageGUID"] == guid
-    assert first.json["source"] == "CONVEY"
-    assert second.json["source"] == "15551234567"  # the failoverSource
-    assert first.json["errorCode"] and second.json["errorCode"] is None
-    assert ISO_Z.fullmatch(first.json["timestamp"])
+    assert list(first.json()) == keys
+    assert first.json()["messageGUID"] == guid
+    assert first.json()["source"] == "CONVEY"
+    assert second.json()["source"] == "15551234567"  # the failoverSource
+    assert first.json()["errorCode"] and second.json()["errorCode"] is None
+    assert ISO_Z.fullmatch(first.json()["timestamp"])
 
 
-def test_aerialink_media_failover_is_mms_and_callback_url_is_kept(clients: Clients, receiver: CallbackReceiver) -> None:
+def test_aerialink_media_failover_is_mms_and_callback_url_is_kept(clients: Clients, receiver: LocalHttpServer) -> None:
     body = vendor_examples.load("aerialink_rcs_media")
     body["destination"] = "15559876544"
     body["callbackURL"] = f"{receiver.url}/hooks/dlr?token=abc&tenant=7"
     clients.aerialink(body)
-    received = receiver.wait(2, path="/hooks/dlr")
-    assert [r.json["channel"] for r in received] == ["RCS", "MMS"]
+    received = receiver.wait_for_requests(2, route="/hooks/dlr")
+    assert [r.json()["channel"] for r in received] == ["RCS", "MMS"]
     assert received[0].query == {"token": ["abc"], "tenant": ["7"]}
-    assert "Authorization" not in received[0].headers
+    assert "authorization" not in received[0].headers
 
 
 def test_aerialink_silent_scenario_sends_nothing(
-    clients: Clients, receiver: CallbackReceiver, sandbox: SandboxServer
+    clients: Clients, receiver: LocalHttpServer, sandbox: SandboxServer
 ) -> None:
     _send_aerialink(clients, "9")
     assert sandbox.wait_idle(2)
-    time.sleep(0.2)
-    assert receiver.received == []
+    # the API call scheduled its callbacks before answering, and a callback is recorded here before the
+    # sandbox sees its answer: once the sandbox is idle, every callback it planned has arrived (none)
+    assert sandbox.callbacks() == []
+    assert receiver.requests == []

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 import requests
-import vendor_examples
-from sandbox_support import Clients
 
 from airflow_provider_messaging.sandbox import SandboxServer
+from tests import vendor_examples
+from tests.sandbox.sandbox_support import Clients
 
 REQUEST_EXAMPLES = ["telesign_call_button_request", "telesign_link_button_request", "telesign_whatsapp_file_request"]
 

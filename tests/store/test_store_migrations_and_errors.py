@@ -9,7 +9,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from support.postgres import PostgresServer
 
 from airflow_provider_messaging.exceptions import MessagingError
 from airflow_provider_messaging.store import (
@@ -19,6 +18,7 @@ from airflow_provider_messaging.store import (
     StoreUnavailableError,
     migrate,
 )
+from tests.support.postgres import PostgresServer
 
 PROCESSES = 6
 

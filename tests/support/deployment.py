@@ -25,41 +25,24 @@ import secrets
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import sysconfig
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from tests.support.ports import free_port
+from tests.support.waiting import wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
 # What a build of the package needs from the checkout (see pyproject.toml, setup.py and MANIFEST.in).
 BUILD_INPUTS = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "airflow_provider_messaging", "example_dags")
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 ADMIN = ("admin", "admin-pw-" + secrets.token_hex(4))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.5) -> Any:
-    """Poll ``check`` until it returns something truthy; fail naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
 
 
 def build_wheel(out: Path, root: Path = ROOT) -> Path:

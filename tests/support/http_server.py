@@ -9,7 +9,8 @@ Usage::
 
 Replies are taken from the queue in order; when it is empty, ``server.default`` answers (a
 :class:`Reply` or a function of the :class:`Recorded` request). A reply can wait before answering
-(``delay``) or close the socket without answering (``drop``).
+(``delay``) or close the socket without answering (``drop``). Each :class:`Recorded` request keeps the
+status it was answered with; :meth:`LocalHttpServer.wait_for_requests` waits for the next ones.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 
 @dataclass
@@ -56,9 +58,19 @@ class Recorded:
     body: bytes
     connection: int  # id of the TCP connection it came on (1, 2, ...)
     received_at: float  # time.monotonic()
+    status: int = 0  # the status the server answered (0: dropped without an answer)
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+    @property
+    def route(self) -> str:
+        """The path without its query string."""
+        return urlsplit(self.path).path
+
+    @property
+    def query(self) -> dict[str, list[str]]:
+        return parse_qs(urlsplit(self.path).query)
 
 
 Responder = Reply | Callable[[Recorded], Reply]
@@ -116,7 +128,7 @@ class LocalHttpServer:
     def __init__(self, default: Responder | None = None, *, host: str = "127.0.0.1") -> None:
         self.default: Responder = default or Reply(200, {})
         self._host = host
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._queue: deque[Reply] = deque()
         self._requests: list[Recorded] = []
         self._connection_ids = itertools.count(1)
@@ -169,6 +181,20 @@ class LocalHttpServer:
     def requests_to(self, path: str, method: str | None = None) -> list[Recorded]:
         return [r for r in self.requests if r.path == path and (method is None or r.method == method)]
 
+    def wait_for_requests(self, n: int, *, route: str | None = None, timeout: float = 5.0) -> list[Recorded]:
+        """Block until ``n`` requests (to ``route``, the path without query, if given) have arrived; return them
+        all. Raises ``TimeoutError`` saying how many came."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                found = [r for r in self._requests if route is None or r.route == route]
+                if len(found) >= n:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"{len(found)} of {n} requests to {route or 'any path'} arrived in {timeout}s")
+                self._lock.wait(remaining)
+
     @property
     def connections_opened(self) -> int:
         """TCP connections accepted so far."""
@@ -182,15 +208,13 @@ class LocalHttpServer:
 
     def _record(self, request: Recorded) -> Reply:
         with self._lock:
+            index = len(self._requests)
             self._requests.append(request)
-            if self._queue:
-                return self._queue.popleft()
-        default = self.default
-        return default if isinstance(default, Reply) else default(request)
-
-
-def free_port() -> int:
-    """A port nothing listens on (bound, then released): connecting to it is refused."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+            reply = self._queue.popleft() if self._queue else None
+        if reply is None:
+            default = self.default
+            reply = default if isinstance(default, Reply) else default(request)
+        with self._lock:  # the answer's status, then wake whoever waits for requests
+            self._requests[index] = replace(request, status=0 if reply.drop else reply.status)
+            self._lock.notify_all()
+        return reply

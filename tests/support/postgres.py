@@ -9,10 +9,11 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from tests.support.ports import free_port
 
 
 class PostgresUnavailable(RuntimeError):
@@ -29,12 +30,6 @@ def _bin_dir() -> Path:
     return Path(candidates[0]).parent
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class PostgresServer:
     """initdb + pg_ctl in a temporary directory, on a free localhost port."""
 
@@ -42,7 +37,7 @@ class PostgresServer:
         self.bin = _bin_dir()
         self.root = Path(tempfile.mkdtemp(prefix="messaging-pg-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self._as_postgres = os.geteuid() == 0
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:

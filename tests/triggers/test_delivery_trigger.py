@@ -158,8 +158,14 @@ def test_campaign_waits_with_one_aggregate_query_per_poll(store: MessageStore) -
             )
             for c in ("spring", "autumn")
         ]
-        await asyncio.sleep(0.3)
-        assert not any(w.done() for w in waits)  # 0 of 4 delivered: both wait
+        # the triggers share this loop's poller: once its fourth poll started, three whole polls over both
+        # campaigns were evaluated (and any wake-up they caused has run)
+        poller = DeliveryPoller.for_loop(store.url, 0.05)
+        deadline = time.monotonic() + 30
+        while poller.queries < 4 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert poller.queries >= 4
+        assert not any(w.done() for w in waits)  # 0 of 4 delivered: three polls, both still wait
         for i in range(3):
             _deliver(store, f"spring-{i}", "sms")
         _deliver(store, "spring-3", "sms", DeliveryState.FAILED)

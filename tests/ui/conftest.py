@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ import requests
 
 from airflow_provider_messaging.localstack import LocalStack
 from airflow_provider_messaging.store import MessageStore
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / ".artifacts" / "screenshots"
@@ -42,12 +42,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 USERS = {"admin": ("admin", "admin-pw-for-ui-tests"), "viewer": ("viewer", "viewer-pw-for-ui-tests")}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -94,7 +88,7 @@ def airflow_server(
     work = tmp_path_factory.mktemp("api-server")
     passwords = work / "passwords.json"
     passwords.write_text(json.dumps({name: pw for name, pw in USERS.values()}))
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",

@@ -3,8 +3,7 @@ Messages view. Screenshots go to .artifacts/screenshots/ (look at them: they sho
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,8 +12,8 @@ import requests
 from airflow_provider_messaging.hooks.telesign import TelesignHook
 from airflow_provider_messaging.localstack import LocalStack
 from airflow_provider_messaging.store import MessageStore
-
-from .conftest import SCREENSHOTS, USERS, AirflowServer
+from tests.support.waiting import wait_for
+from tests.ui.conftest import SCREENSHOTS, USERS, AirflowServer
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -22,13 +21,6 @@ DELIVERED = "15558675300"  # sandbox: last digit 0 -> first channel delivered
 FALLBACK = "15558675302"  # 2 -> RCS times out, SMS delivered
 ALL_FAIL = "15558675303"  # 3 -> every channel fails
 STOPPED = "15558675311"  # sends STOP
-
-
-def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 @pytest.fixture

@@ -207,7 +207,7 @@ def test_extreme_date_filters_are_400_naming_the_parameter(client: TestClient, t
 
 def test_a_never_sent_message_opens_by_its_idempotency_key(store: MessageStore, tokens: dict[str, str]) -> None:
     """Its id is the key ``dag/task/run/map``: the browser sends ``%2F``, which must still reach the route."""
-    from support.uvicorn_server import serve_app
+    from tests.support.uvicorn_server import serve_app
 
     key = "notify_dag/send_sms/manual__2026-01-01T00:00:00+00:00/0"
     store.reserve_send(idempotency_key=key, vendor="telesign", recipient="15550000009", channels=["sms"])

@@ -21,17 +21,17 @@ from typing import Any
 
 import pytest
 import requests
-from e2e.dagrun import Run
 from fastapi.testclient import TestClient
-from support.http_server import LocalHttpServer, Recorded, Reply
-from support.uvicorn_server import serve_app
 
 from airflow_provider_messaging import config, vendors
 from airflow_provider_messaging.cli import main as cli_main
 from airflow_provider_messaging.receiver.app import create_app
 from airflow_provider_messaging.receiver.auth import CallbackAuth
 from airflow_provider_messaging.store import MessageStore
-from vendors.acme import ACME
+from tests.support.dag_runner import Run
+from tests.support.http_server import LocalHttpServer, Recorded, Reply
+from tests.support.uvicorn_server import serve_app
+from tests.vendors.acme import ACME
 
 DAGS = Path(__file__).resolve().parent.parent / "dags" / "acme_vendor.py"
 PACKAGE = Path(vendors.__file__).resolve().parent.parent
@@ -164,9 +164,9 @@ def test_vendor_found_through_the_entry_point_group(
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-messaging\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text(
         f"[{vendors.ENTRY_POINT_GROUP}]\n"
-        "acme = vendors.acme:ACME\n"
+        "acme = tests.vendors.acme:ACME\n"
         "broken = vendors.no_such_module:SPEC\n"  # logged and skipped: the others still load
-        "again = vendors.acme:ACME\n"  # a name already taken is refused
+        "again = tests.vendors.acme:ACME\n"  # a name already taken is refused
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     with caplog.at_level(logging.ERROR, logger="airflow_provider_messaging.vendors"):

@@ -11,8 +11,8 @@ from airflow_provider_messaging.vendors import VendorSpec
 ACME = VendorSpec(
     name="acme",
     title="Acme",
-    adapter="vendors.acme.callbacks:AcmeCallbacks",
-    hook="vendors.acme.hook:AcmeHook",
-    operators=("vendors.acme.operator:AcmeSmsOperator",),
+    adapter="tests.vendors.acme.callbacks:AcmeCallbacks",
+    hook="tests.vendors.acme.hook:AcmeHook",
+    operators=("tests.vendors.acme.operator:AcmeSmsOperator",),
     connection_type="acme",
 )

@@ -11,8 +11,7 @@ from airflow_provider_messaging.models.status import ChannelEvent
 from airflow_provider_messaging.receiver.parsing import DeliveryUpdate, storable_inbound, storable_update
 from airflow_provider_messaging.receiver.vendors import CallbackAdapter
 from airflow_provider_messaging.store import NewInbound
-
-from .models import STOP_WORDS, DeliveryCallback, InboundCallback, acme_state
+from tests.vendors.acme.models import STOP_WORDS, DeliveryCallback, InboundCallback, acme_state
 
 
 class AcmeCallbacks(CallbackAdapter):

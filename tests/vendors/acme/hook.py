@@ -7,8 +7,7 @@ from typing import Any, ClassVar
 from airflow_provider_messaging.exceptions import SendOutcomeUnknownError
 from airflow_provider_messaging.hooks.base import MessagingHttpHook
 from airflow_provider_messaging.models.base import wire_bytes
-
-from .models import SmsRequest, SmsResponse
+from tests.vendors.acme.models import SmsRequest, SmsResponse
 
 
 class AcmeHook(MessagingHttpHook):

@@ -31,14 +31,13 @@ class AcmeSmsOperator(MessagingSendOperator):
 
     @cached_property
     def hook(self) -> Any:
-        from .hook import AcmeHook
+        from tests.vendors.acme.hook import AcmeHook
 
         return AcmeHook(acme_conn_id=self.acme_conn_id)
 
     def build_payload(self, recipient: str | None = None) -> BaseModel:
         from airflow_provider_messaging.models.base import validate
-
-        from .models import SmsRequest
+        from tests.vendors.acme.models import SmsRequest
 
         return validate(SmsRequest, {"to": recipient or self.phone_number, "text": self.text})
 

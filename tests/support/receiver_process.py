@@ -13,13 +13,14 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import requests
+
+from tests.support.ports import free_port
 
 # Secrets of the suite: none of these may appear in any log (see ``secrets_found``).
 CUSTOMER_ID = "RELIABLE-0000-4000-8000-000000000001"
@@ -32,12 +33,6 @@ TELESIGN_CONN_ID = "telesign_reliability"
 JWT_SECRET = "reliability-airflow-jwt-secret-4b8e2d7a9c1f6e30"
 AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 SECRETS = (API_KEY, TOKEN, PASSWORD, base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode(), JWT_SECRET)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _cli() -> list[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
+from support.store_helpers import complete_send, fail_send, record_delivery
 
 from airflow_provider_messaging import cli
 from airflow_provider_messaging.analytics import report as analytics
@@ -41,11 +42,12 @@ def _message(store, key, vendor, recipient, channels, events=(), *, hour=10, too
         attempt=attempt,
     )
     if events is None:  # the vendor refused it
-        store.fail_send(key, "VendorAPIError: 400", outcome_unknown=False)
+        fail_send(store, key, "VendorAPIError: 400", outcome_unknown=False)
     else:
-        store.complete_send(key, f"id-{key}")
+        complete_send(store, key, f"id-{key}")
         if events:
-            store.record_delivery(
+            record_delivery(
+                store,
                 vendor=vendor,
                 message_id=f"id-{key}",
                 events=[ChannelEvent(c, s) for c, s in events],

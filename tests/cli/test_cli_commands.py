@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.store_helpers import complete_send, record_delivery
 from vendor_examples import load
 
 from airflow_provider_messaging.receiver import parsing
@@ -59,10 +60,10 @@ def _delivered_via_sms(store_url: str) -> None:
     store = MessageStore(store_url)
     store.upgrade()
     store.reserve_send(idempotency_key=KEY, vendor="telesign", recipient="15558675309", channels=["rcs", "sms"])
-    store.complete_send(KEY, MID)
+    complete_send(store, KEY, MID)
     raw = json.dumps(load("telesign_delivery_callback_rcs_sms"))
     update = parsing.telesign_delivery(json.loads(raw))
-    store.record_delivery(vendor="telesign", message_id=update.message_id, events=update.events, raw_body=raw)
+    record_delivery(store, vendor="telesign", message_id=update.message_id, events=update.events, raw_body=raw)
     store.dispose()
 
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.store_helpers import complete_send, fail_send
 
 from airflow_provider_messaging.store import MessageStore
 
@@ -38,9 +39,9 @@ def home_env(tmp_path: Path) -> dict[str, str]:
     store.upgrade()
     for key in (REJECTED_KEY, UNKNOWN_KEY, DELIVERED_KEY):
         store.reserve_send(idempotency_key=key, vendor="telesign", recipient="15558675306", channels=["sms"])
-    store.fail_send(REJECTED_KEY, VENDOR_ERROR, outcome_unknown=False)
-    store.fail_send(UNKNOWN_KEY, "ReadTimeout: no answer within 30 s", outcome_unknown=True)
-    store.complete_send(DELIVERED_KEY, "MID-SENT-1")
+    fail_send(store, REJECTED_KEY, VENDOR_ERROR, outcome_unknown=False)
+    fail_send(store, UNKNOWN_KEY, "ReadTimeout: no answer within 30 s", outcome_unknown=True)
+    complete_send(store, DELIVERED_KEY, "MID-SENT-1")
     store.dispose()
     return env
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from support.store_helpers import record_delivery
 from vendor_examples import load
 
 from airflow_provider_messaging.receiver import parsing
@@ -25,8 +26,8 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def _callback(store: MessageStore, payload: dict) -> None:  # type: ignore[type-arg]
     update = parsing.telesign_delivery(payload)
-    store.record_delivery(
-        vendor="telesign", message_id=update.message_id, events=update.events, raw_body=json.dumps(payload)
+    record_delivery(
+        store, vendor="telesign", message_id=update.message_id, events=update.events, raw_body=json.dumps(payload)
     )
 
 

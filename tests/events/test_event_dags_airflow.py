@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 from support.http_server import free_port
+from support.store_helpers import watcher_cursor
 
 DAG_FILE = Path(__file__).resolve().parent.parent / "dags" / "ev_inbound.py"
 DAG_ID = "ev_on_yes_reply"
@@ -175,7 +176,7 @@ def test_one_run_per_matching_reply_and_none_after_a_triggerer_restart(airflow: 
     airflow.start("triggerer")
     airflow.start("scheduler")
     # the watcher's first poll creates its cursor ("latest": only messages stored from now on)
-    wait_for(lambda: store.watcher_cursor(WATCHER), 120, "the triggerer to start the watcher")
+    wait_for(lambda: watcher_cursor(store, WATCHER), 120, "the triggerer to start the watcher")
 
     def reply(text: str, vendor: str = "aerialink", channel: str = "rcs", phone: str = "15559876541") -> None:
         before = store.count("inbound")
@@ -221,4 +222,4 @@ def test_one_run_per_matching_reply_and_none_after_a_triggerer_restart(airflow: 
     wait_for(lambda: len(airflow.runs()) == 3, 90, "a run for the reply after the restart")
     time.sleep(3)
     assert len(airflow.asset_events()) == 3 and len(airflow.runs()) == 3
-    assert store.watcher_cursor(WATCHER)["events"] == 3
+    assert watcher_cursor(store, WATCHER)["events"] == 3

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 from receiver_support import body_of, make_auth, signed_headers
+from support.store_helpers import complete_send
 from support.uvicorn_server import serve_app
 
 from airflow_provider_messaging.models.status import DeliveryState
@@ -67,7 +68,7 @@ def test_two_receivers_interleaved_callbacks_lose_nothing(two_receivers: tuple[l
         assert store.reserve_send(
             idempotency_key=key, vendor="telesign", recipient="15558675309", channels=["rcs", "sms"]
         ).send
-        store.complete_send(key, mid)
+        complete_send(store, key, mid)
 
     jobs = [(mid, body) for mid in mids for body in callbacks_for(mid)]
     random.Random(7).shuffle(jobs)

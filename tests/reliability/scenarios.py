@@ -30,6 +30,7 @@ from reliability.vendor_client import (
     status_histogram,
 )
 from sqlalchemy import select
+from support.store_helpers import complete_send
 
 from airflow_provider_messaging.models.status import RANK
 from airflow_provider_messaging.store import MessageStore
@@ -44,7 +45,7 @@ def record_sends(store: MessageStore, traffic: Traffic) -> None:
             idempotency_key=key, vendor=message.vendor, recipient=message.recipient, channels=CASCADE
         )
         assert reservation.send
-        store.complete_send(key, message.message_id)
+        complete_send(store, key, message.message_id)
 
 
 def stored_hashes(store: MessageStore) -> Counter[str]:

@@ -118,6 +118,18 @@ class InboundPart(StoreBase):
         with self._read() as connection:
             return [inbound_from_row(r._mapping) for r in connection.execute(query).all()]
 
+    def latest_inbound(
+        self, *, vendor: str | None = None, sender: str | None = None, limit: int = 100
+    ) -> list[InboundRecord]:
+        """The newest inbound messages, newest first (the Messages view; sensors use :meth:`find_inbound`)."""
+        query = select(inbound_messages).order_by(inbound_messages.c.id.desc()).limit(limit)
+        if vendor:
+            query = query.where(inbound_messages.c.vendor == vendor)
+        if sender:
+            query = query.where(inbound_messages.c.sender == normalize_recipient(sender))
+        with self._read() as connection:
+            return [inbound_from_row(r._mapping) for r in connection.execute(query).all()]
+
     def inbound_between(self, since: datetime | None, until: datetime | None) -> list[InboundRecord]:
         """Every inbound message received in ``[since, until)``, oldest first (analytics input)."""
         query = select(inbound_messages).order_by(inbound_messages.c.id)

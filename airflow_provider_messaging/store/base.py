@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import Connection
 
@@ -25,6 +26,11 @@ class StoreBase:
         # SQLite has one writer at a time. Threads of this process queue on this lock instead of on the
         # database lock, whose busy handler polls with sleeps of up to 100 ms (other processes still do).
         self._sqlite_writer = threading.Lock() if self.sqlite else None
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The database file of a SQLite store (None for a server database)."""
+        return Path(self.engine.url.database or "") if self.sqlite else None
 
     @property
     def safe_url(self) -> str:

@@ -89,8 +89,8 @@ def get_store(url: str | None = None) -> MessageStore:
         store = _stores.get(url)
         if store is None:
             store = MessageStore(url)
-            if store.sqlite:
-                Path(store.engine.url.database or "").parent.mkdir(parents=True, exist_ok=True)
+            if store.sqlite_file is not None:
+                store.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
             store.ensure_schema(auto_upgrade=store.sqlite)
             _stores[url] = store
         return store

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from airflow_provider_messaging.models.status import ChannelEvent, DeliveryState  # noqa: E402
-from airflow_provider_messaging.store import MessageStore  # noqa: E402
+from airflow_provider_messaging.store import DeliveryRecord, MessageStore  # noqa: E402
 
 
 def _seed(url: str, count: int) -> list[str]:
@@ -66,7 +66,7 @@ def _complete(url: str, ids: list[str], rate: float, start_at: float) -> None:
         if delay > 0:
             time.sleep(delay)
         event = ChannelEvent("sms", DeliveryState.DELIVERED, "3000", "Delivered", None, datetime.now(timezone.utc))
-        store.record_delivery(vendor="telesign", message_id=message_id, events=[event], raw_body="{}")
+        store.record_deliveries([DeliveryRecord("telesign", message_id, (event,), "{}")])
     store.dispose()
 
 

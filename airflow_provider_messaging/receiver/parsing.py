@@ -18,6 +18,15 @@ from airflow_provider_messaging.exceptions import FieldError, PayloadValidationE
 from airflow_provider_messaging.models.status import ChannelEvent
 from airflow_provider_messaging.models.types import TimestampOutOfRange
 from airflow_provider_messaging.store import NewInbound
+from airflow_provider_messaging.store.schema import (
+    callbacks,
+    channel_attempts,
+    consent_events,
+    inbound_messages,
+    max_length,
+    messages,
+    opt_outs,
+)
 
 
 @dataclass(frozen=True)
@@ -28,11 +37,22 @@ class DeliveryUpdate:
     events: list[ChannelEvent]
 
 
-# Column widths of the store (store/schema.py). PostgreSQL refuses longer values and NUL characters
-# (SQLite takes both), so a callback the store cannot take is refused here, the same on both
-# databases: ids that do not fit get 400; free text is cleaned instead, so a real message is never lost.
-_ID_LIMITS = {"message_id": 64, "reference_id": 64, "channel": 20}
-_TEXT_LIMITS = {"code": 32, "channel_reference_id": 64, "sender": 320, "recipient": 64, "keyword": 64}
+# Column widths of the store (``store.schema``: each field names every column it is written to).
+# PostgreSQL refuses longer values and NUL characters (SQLite takes both), so a callback the store
+# cannot take is refused here, the same on both databases: ids that do not fit get 400; free text is
+# cleaned instead, so a real message is never lost.
+_ID_LIMITS = {
+    "message_id": max_length(callbacks.c.message_id, channel_attempts.c.message_id, messages.c.message_id),
+    "reference_id": max_length(inbound_messages.c.reference_id, callbacks.c.message_id),
+    "channel": max_length(channel_attempts.c.channel, inbound_messages.c.channel),
+}
+_TEXT_LIMITS = {
+    "code": max_length(channel_attempts.c.code),
+    "channel_reference_id": max_length(channel_attempts.c.channel_reference_id),
+    "sender": max_length(inbound_messages.c.sender, opt_outs.c.recipient, consent_events.c.recipient),
+    "recipient": max_length(inbound_messages.c.recipient),
+    "keyword": max_length(inbound_messages.c.keyword, opt_outs.c.keyword, consent_events.c.keyword),
+}
 
 
 def _storable_id(value: str, field: str, model: str, name: str | None = None) -> str:

@@ -22,7 +22,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
@@ -31,7 +30,6 @@ from airflow_provider_messaging.models.status import DeliveryState
 from airflow_provider_messaging.receiver.dependencies import Public
 from airflow_provider_messaging.receiver.login import Authenticator, airflow_login, airflow_user
 from airflow_provider_messaging.store import MessageStore, StoreError
-from airflow_provider_messaging.store.schema import inbound_messages
 
 log = logging.getLogger(__name__)
 
@@ -98,33 +96,8 @@ def _page() -> str:
 
 
 def _latest_inbound(store: MessageStore, vendor: str | None, sender: str | None, limit: int) -> list[dict[str, Any]]:
-    """Inbound messages, newest first (the store's ``find_inbound`` reads oldest first, for sensors)."""
-    from airflow_provider_messaging.models.types import normalize_recipient
-
-    query = select(inbound_messages).order_by(inbound_messages.c.id.desc()).limit(limit)
-    if vendor:
-        query = query.where(inbound_messages.c.vendor == vendor)
-    if sender:
-        query = query.where(inbound_messages.c.sender == normalize_recipient(sender))
-    with store.read_engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [
-        {
-            "id": r.id,
-            "vendor": r.vendor,
-            "channel": r.channel,
-            "sender": r.sender,
-            "recipient": r.recipient,
-            "text": r.text,
-            "media": list(r.media or []),
-            "action": r.action,
-            "keyword": r.keyword,
-            "postback": r.postback,
-            "reference_id": r.reference_id,
-            "received_at": r.received_at.isoformat() if r.received_at else None,
-        }
-        for r in rows
-    ]
+    """Inbound messages as the view lists them, newest first."""
+    return [r.to_dict() for r in store.latest_inbound(vendor=vendor, sender=sender, limit=limit)]
 
 
 def _message_detail(store: MessageStore, message_id: str, vendor: str | None) -> dict[str, Any] | None:

@@ -27,6 +27,18 @@ from sqlalchemy import (
 VERSION_TABLE = "messaging_alembic_version"
 
 
+def max_length(*columns: Column[Any]) -> int:
+    """The longest string that fits in every one of these ``String`` columns (the narrowest width).
+
+    PostgreSQL refuses a longer value (SQLite takes it): whoever writes a value into these columns -
+    e.g. the receiver, for a vendor's callback - checks it against this first.
+    """
+    widths = [c.type.length for c in columns if isinstance(c.type, String) and c.type.length]
+    if not widths or len(widths) != len(columns):
+        raise ValueError(f"not String columns of a fixed width: {', '.join(str(c) for c in columns)}")
+    return min(widths)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone)."""
 

@@ -17,6 +17,7 @@ from airflow_provider_messaging.receiver.app import create_app
 from airflow_provider_messaging.receiver.auth import CallbackAuth
 from airflow_provider_messaging.store import MessageStore, NewInbound, SendIntent
 from airflow_provider_messaging.store.schema import inbound_messages, messages
+from tests.support.store_helpers import complete_send, fail_send, record_delivery
 
 DAY = datetime(2025, 1, 1, tzinfo=timezone.utc)
 SINCE, UNTIL = DAY, DAY + timedelta(days=1)
@@ -41,11 +42,12 @@ def _message(store, key, vendor, recipient, channels, events=(), *, hour=10, too
         attempt=attempt,
     )
     if events is None:  # the vendor refused it
-        store.fail_send(key, "VendorAPIError: 400", outcome_unknown=False)
+        fail_send(store, key, "VendorAPIError: 400", outcome_unknown=False)
     else:
-        store.complete_send(key, f"id-{key}")
+        complete_send(store, key, f"id-{key}")
         if events:
-            store.record_delivery(
+            record_delivery(
+                store,
                 vendor=vendor,
                 message_id=f"id-{key}",
                 events=[ChannelEvent(c, s) for c, s in events],

@@ -26,6 +26,7 @@ from airflow_provider_messaging.operators.campaign import (
 from airflow_provider_messaging.store import MessageStore
 from tests.support.dag_runner import Run, load_dags
 from tests.support.http_server import LocalHttpServer, Recorded, Reply
+from tests.support.store_helpers import record_delivery
 
 HERE = Path(__file__).resolve().parent
 
@@ -240,8 +241,12 @@ def test_campaign_command_counts_sends_and_deliveries(sqlite_store: MessageStore
         for i in range(3)
     ]
     list(SendLedger(sqlite_store, lease_seconds=900).send_many(requests))
-    sqlite_store.record_delivery(
-        vendor="telesign", message_id="m-0", events=[ChannelEvent("sms", DeliveryState.DELIVERED)], raw_body="{}"
+    record_delivery(
+        sqlite_store,
+        vendor="telesign",
+        message_id="m-0",
+        events=[ChannelEvent("sms", DeliveryState.DELIVERED)],
+        raw_body="{}",
     )
     cli = [sys.executable, "-m", "airflow_provider_messaging.cli", "--store-url", sqlite_store.url, "campaign"]
     shown = subprocess.run([*cli, "cli", "--json"], capture_output=True, text=True, timeout=60)

@@ -12,6 +12,7 @@ import pytest
 
 from airflow_provider_messaging.receiver import parsing
 from airflow_provider_messaging.store import MessageStore
+from tests.support.store_helpers import complete_send, record_delivery
 from tests.vendor_examples import load
 
 CLI = str(Path(sys.executable).with_name("airflow-messaging"))
@@ -59,10 +60,10 @@ def _delivered_via_sms(store_url: str) -> None:
     store = MessageStore(store_url)
     store.upgrade()
     store.reserve_send(idempotency_key=KEY, vendor="telesign", recipient="15558675309", channels=["rcs", "sms"])
-    store.complete_send(KEY, MID)
+    complete_send(store, KEY, MID)
     raw = json.dumps(load("telesign_delivery_callback_rcs_sms"))
     update = parsing.telesign_delivery(json.loads(raw))
-    store.record_delivery(vendor="telesign", message_id=update.message_id, events=update.events, raw_body=raw)
+    record_delivery(store, vendor="telesign", message_id=update.message_id, events=update.events, raw_body=raw)
     store.dispose()
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_messaging.store import MessageStore
+from tests.support.store_helpers import complete_send, fail_send
 
 CLI = str(Path(sys.executable).with_name("airflow-messaging"))
 REJECTED_KEY = "notify/send/manual__1/-1"
@@ -38,9 +39,9 @@ def home_env(tmp_path: Path) -> dict[str, str]:
     store.upgrade()
     for key in (REJECTED_KEY, UNKNOWN_KEY, DELIVERED_KEY):
         store.reserve_send(idempotency_key=key, vendor="telesign", recipient="15558675306", channels=["sms"])
-    store.fail_send(REJECTED_KEY, VENDOR_ERROR, outcome_unknown=False)
-    store.fail_send(UNKNOWN_KEY, "ReadTimeout: no answer within 30 s", outcome_unknown=True)
-    store.complete_send(DELIVERED_KEY, "MID-SENT-1")
+    fail_send(store, REJECTED_KEY, VENDOR_ERROR, outcome_unknown=False)
+    fail_send(store, UNKNOWN_KEY, "ReadTimeout: no answer within 30 s", outcome_unknown=True)
+    complete_send(store, DELIVERED_KEY, "MID-SENT-1")
     store.dispose()
     return env
 

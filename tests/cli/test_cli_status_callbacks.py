@@ -12,6 +12,7 @@ from pathlib import Path
 
 from airflow_provider_messaging.receiver import parsing
 from airflow_provider_messaging.store import MessageStore
+from tests.support.store_helpers import record_delivery
 from tests.vendor_examples import load
 
 CLI = str(Path(sys.executable).with_name("airflow-messaging"))
@@ -24,8 +25,8 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def _callback(store: MessageStore, payload: dict) -> None:  # type: ignore[type-arg]
     update = parsing.telesign_delivery(payload)
-    store.record_delivery(
-        vendor="telesign", message_id=update.message_id, events=update.events, raw_body=json.dumps(payload)
+    record_delivery(
+        store, vendor="telesign", message_id=update.message_id, events=update.events, raw_body=json.dumps(payload)
     )
 
 

@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from tests.support.ports import free_port
+from tests.support.store_helpers import watcher_cursor
 from tests.support.waiting import wait_for
 
 DAG_FILE = Path(__file__).resolve().parent.parent / "dags" / "ev_inbound.py"
@@ -166,7 +167,7 @@ def test_one_run_per_matching_reply_and_none_after_a_triggerer_restart(airflow: 
     airflow.start("triggerer")
     airflow.start("scheduler")
     # the watcher's first poll creates its cursor ("latest": only messages stored from now on)
-    wait_for(lambda: store.watcher_cursor(WATCHER), 120, "the triggerer to start the watcher", interval=0.5)
+    wait_for(lambda: watcher_cursor(store, WATCHER), 120, "the triggerer to start the watcher", interval=0.5)
 
     def reply(text: str, vendor: str = "aerialink", channel: str = "rcs", phone: str = "15559876541") -> int:
         """Inject an inbound message through sandbox -> receiver; return its id once it is stored."""
@@ -178,7 +179,7 @@ def test_one_run_per_matching_reply_and_none_after_a_triggerer_restart(airflow: 
     def polled_past(marker: int) -> None:
         """Wait for a poll of the watcher that moves its cursor past ``marker`` (a non-matching reply)."""
         wait_for(
-            lambda: store.watcher_cursor(WATCHER)["last_inbound_id"] >= marker,
+            lambda: watcher_cursor(store, WATCHER)["last_inbound_id"] >= marker,
             60,
             f"a poll past {marker}",
             interval=0.2,
@@ -239,4 +240,4 @@ def test_one_run_per_matching_reply_and_none_after_a_triggerer_restart(airflow: 
     assert fired_for() == [*matching, new, sentinel]
     wait_for(lambda: len(airflow.runs()) == 4, 90, "the sentinel's run", interval=0.5)
     assert len(airflow.runs()) == 4
-    assert store.watcher_cursor(WATCHER)["events"] == 4
+    assert watcher_cursor(store, WATCHER)["events"] == 4

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_messaging.triggers.inbound_events import InboundMessageEventTrigger
+from tests.support.store_helpers import watcher_cursor
 from tests.support.waiting import wait_for
 
 
@@ -99,7 +100,7 @@ def test_restart_continues_after_the_claimed_messages(local_stack) -> None:
     assert collect(restarted, timeout=0.6) == []
     later = inject(local_stack, text="yes again")
     assert [e["inbound_id"] for e in collect(restarted)] == [later]
-    assert local_stack.store.watcher_cursor("w")["events"] == 4
+    assert watcher_cursor(local_stack.store, "w")["events"] == 4
     # a different watcher has its own cursor
     assert len(collect(trigger(url, watcher="other", start="earliest"))) == 4
 

@@ -7,6 +7,7 @@ from sqlalchemy import update
 from airflow_provider_messaging.models.status import ChannelEvent, DeliveryState
 from airflow_provider_messaging.store import MessageStore
 from airflow_provider_messaging.store.schema import messages
+from tests.support.store_helpers import complete_send, fail_send, record_delivery, watcher_cursor
 
 SUCCESS = ("DELIVERED", "READ")
 
@@ -23,13 +24,13 @@ def send(store: MessageStore, key: str, attempt: int, vendor: str, message_id: s
                 update(messages).where(messages.c.idempotency_key == child).values(logical_key=key, attempt=attempt)
             )
     if message_id:
-        store.complete_send(child, message_id)
+        complete_send(store, child, message_id)
     else:
-        store.fail_send(child, "VendorUnavailableError: refused", outcome_unknown=False)
+        fail_send(store, child, "VendorUnavailableError: refused", outcome_unknown=False)
 
 
 def deliver(store: MessageStore, vendor: str, message_id: str, state: DeliveryState) -> None:
-    store.record_delivery(vendor=vendor, message_id=message_id, events=[ChannelEvent("rcs", state)], raw_body="{}")
+    record_delivery(store, vendor=vendor, message_id=message_id, events=[ChannelEvent("rcs", state)], raw_body="{}")
 
 
 def test_logical_message_pending_until_a_vendor_delivers(store: MessageStore) -> None:
@@ -68,7 +69,7 @@ def test_failed_when_every_accepted_vendor_failed(store: MessageStore) -> None:
 
 def test_plain_ids_and_logical_keys_in_one_read(store: MessageStore) -> None:
     store.reserve_send(idempotency_key="plain", vendor="telesign", recipient="15558675301", channels=["sms"])
-    store.complete_send("plain", "ref-plain")
+    complete_send(store, "plain", "ref-plain")
     send(store, "L5", 0, "telesign", "ref-5")
     assert set(store.get_statuses(["ref-plain", "L5", "unknown"])) == {"ref-plain", "L5"}
 
@@ -94,5 +95,5 @@ def test_migration_0002_keeps_existing_messages(tmp_path) -> None:
     assert store.schema_is_current()
     assert store.get_statuses(["ref-old"])["ref-old"].delivered
     assert store.logical_history("k-old") == []
-    assert store.watcher_cursor("w") is None
+    assert watcher_cursor(store, "w") is None
     store.dispose()

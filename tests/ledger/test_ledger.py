@@ -34,8 +34,9 @@ from airflow_provider_messaging.sending import (
     failover_key,
 )
 from airflow_provider_messaging.store import MessageStore, ReservationReason, SendStatus
+from airflow_provider_messaging.store.reservations import decide_reservation
 from airflow_provider_messaging.store.schema import messages
-from airflow_provider_messaging.store.store import decide_reservation
+from tests.support.store_helpers import complete_send, record_delivery
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 LEASE = 900.0
@@ -230,8 +231,12 @@ def test_bulk_sends_stream_and_batch_their_writes(store: MessageStore) -> None:
 
 
 def test_bulk_completion_reconciles_callbacks_that_came_first(store: MessageStore) -> None:
-    store.record_delivery(
-        vendor="telesign", message_id="early-1", events=[ChannelEvent("rcs", DeliveryState.DELIVERED)], raw_body="{}"
+    record_delivery(
+        store,
+        vendor="telesign",
+        message_id="early-1",
+        events=[ChannelEvent("rcs", DeliveryState.DELIVERED)],
+        raw_body="{}",
     )
     ledger = SendLedger(store, lease_seconds=LEASE)
     [result] = list(ledger.send_many([request("early", lambda: "early-1")]))
@@ -334,7 +339,7 @@ def test_a_policy_skip_is_recorded_and_never_blocks_the_key(store: MessageStore)
     assert store.count_recent_sends("15551230001", [scope]) == {scope: 1}
     # in flight, then sent: a late skip record does not overwrite either
     assert not store.record_skip(intent, code="frequency_cap", reason="late")
-    store.complete_send("skip/1", "MID-SKIP-1")
+    complete_send(store, "skip/1", "MID-SKIP-1")
     assert not store.record_skip(intent, code="frequency_cap", reason="late")
     assert store.get_status("MID-SKIP-1") is not None and store.get_status("MID-SKIP-1").send_status == "ACCEPTED"
 
@@ -346,7 +351,7 @@ def test_a_chunk_of_policy_skips_is_one_write_that_keeps_sent_keys(store: Messag
         return SendIntent(key, "telesign", "15551230002", ("sms",), message_type="MKT")
 
     store.reserve_send(idempotency_key="chunk/sent", vendor="telesign", recipient="15551230002", channels=["sms"])
-    store.complete_send("chunk/sent", "MID-CHUNK-1")
+    complete_send(store, "chunk/sent", "MID-CHUNK-1")
     skips = [
         (intent("chunk/a"), "frequency_cap", "first"),
         (intent("chunk/a"), "window_unreachable", "listed twice: the last reason"),

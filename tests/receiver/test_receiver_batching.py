@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from airflow_provider_messaging.models.status import ChannelEvent, DeliveryState
 from airflow_provider_messaging.receiver.batching import CommitBatcher
 from airflow_provider_messaging.store import DeliveryRecord, MessageStore
+from tests.support.store_helpers import complete_send
 
 T0 = datetime(2020, 5, 4, 22, 0, tzinfo=timezone.utc)
 
@@ -16,7 +17,7 @@ T0 = datetime(2020, 5, 4, 22, 0, tzinfo=timezone.utc)
 def _sent(store: MessageStore, mid: str) -> None:
     key = f"dag/task/run/{mid}"
     assert store.reserve_send(idempotency_key=key, vendor="telesign", recipient="15558675309", channels=["sms"]).send
-    store.complete_send(key, mid)
+    complete_send(store, key, mid)
 
 
 def _delivered(mid: str) -> DeliveryRecord:

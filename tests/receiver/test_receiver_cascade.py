@@ -10,6 +10,7 @@ import pytest
 
 from airflow_provider_messaging.models.status import DeliveryState
 from tests.receiver.receiver_support import Receiver
+from tests.support.store_helpers import complete_send
 from tests.vendor_examples import load
 
 MID = "35C8B5D509BC10689196FED2AD551B8A"
@@ -55,7 +56,7 @@ def assert_delivered_via_sms(receiver: Receiver, callbacks: int) -> None:
 
 def test_cascade_in_order(receiver: Receiver) -> None:
     reserve(receiver)
-    receiver.store.complete_send(KEY, MID)
+    complete_send(receiver.store, KEY, MID)
 
     first = receiver.send("/telesign/status", rcs_expired())
     assert first.status_code == 200
@@ -72,7 +73,7 @@ def test_cascade_in_order(receiver: Receiver) -> None:
 @pytest.mark.parametrize("order", sorted(set(itertools.permutations(["rcs", "sms", "rcs", "sms"]))))
 def test_duplicates_and_any_order(receiver: Receiver, order: tuple[str, ...]) -> None:
     reserve(receiver)
-    receiver.store.complete_send(KEY, MID)
+    complete_send(receiver.store, KEY, MID)
     for which in order:
         response = receiver.send("/telesign/status", rcs_expired() if which == "rcs" else sms_delivered())
         assert response.status_code == 200
@@ -81,7 +82,7 @@ def test_duplicates_and_any_order(receiver: Receiver, order: tuple[str, ...]) ->
 
 def test_reversed_order_never_moves_back(receiver: Receiver) -> None:
     reserve(receiver)
-    receiver.store.complete_send(KEY, MID)
+    complete_send(receiver.store, KEY, MID)
     assert receiver.send("/telesign/status", sms_delivered()).json()["state"] == "DELIVERED"
     late = receiver.send("/telesign/status", rcs_expired())
     assert late.status_code == 200 and late.json()["state"] == "DELIVERED"
@@ -102,14 +103,14 @@ def test_callbacks_before_the_send_is_recorded_are_kept_and_reconciled(receiver:
     assert receiver.store.get_status(MID) is None
     assert len(receiver.store.callbacks_for(MID)) == 2
 
-    status = receiver.store.complete_send(KEY, MID)
+    status = complete_send(receiver.store, KEY, MID)
     assert status.delivered_channel == "sms" and status.complete
     assert_delivered_via_sms(receiver, callbacks=2)
 
 
 def test_all_channels_failed(receiver: Receiver) -> None:
     reserve(receiver)
-    receiver.store.complete_send(KEY, MID)
+    complete_send(receiver.store, KEY, MID)
     failed = copy.deepcopy(sms_delivered())
     failed["channel_status"][1]["sms"].update(code=3003, description="Failed to deliver")
     failed["status"].update(code=3003, description="Failed to deliver")

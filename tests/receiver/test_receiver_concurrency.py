@@ -17,6 +17,7 @@ from airflow_provider_messaging.receiver.app import create_app
 from airflow_provider_messaging.store import MessageStore
 from airflow_provider_messaging.store.schema import metadata
 from tests.receiver.receiver_support import body_of, make_auth, signed_headers
+from tests.support.store_helpers import complete_send
 from tests.support.uvicorn_server import serve_app
 
 MESSAGES = 25
@@ -67,7 +68,7 @@ def test_two_receivers_interleaved_callbacks_lose_nothing(two_receivers: tuple[l
         assert store.reserve_send(
             idempotency_key=key, vendor="telesign", recipient="15558675309", channels=["rcs", "sms"]
         ).send
-        store.complete_send(key, mid)
+        complete_send(store, key, mid)
 
     jobs = [(mid, body) for mid in mids for body in callbacks_for(mid)]
     random.Random(7).shuffle(jobs)

@@ -10,6 +10,7 @@ import pytest
 
 from airflow_provider_messaging.models.status import DeliveryState
 from tests.receiver.receiver_support import Receiver, body_of, counts
+from tests.support.store_helpers import complete_send
 from tests.vendor_examples import load
 
 REFERENCE_ID = "35C8B5D509BC10689196FED2AD551B8A"
@@ -19,7 +20,7 @@ SENDER = "11234567890"
 def record_send(receiver: Receiver, message_id: str, channels: list[str], vendor: str = "telesign") -> None:
     key = f"dag/task/run-{message_id}/-1"
     assert receiver.store.reserve_send(idempotency_key=key, vendor=vendor, recipient=SENDER, channels=channels).send
-    receiver.store.complete_send(key, message_id)
+    complete_send(receiver.store, key, message_id)
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])

@@ -34,6 +34,7 @@ from tests.reliability.vendor_client import (
     status_histogram,
 )
 from tests.support.receiver_process import ReceiverProcess
+from tests.support.store_helpers import complete_send
 
 
 def record_sends(store: MessageStore, traffic: Traffic) -> None:
@@ -44,7 +45,7 @@ def record_sends(store: MessageStore, traffic: Traffic) -> None:
             idempotency_key=key, vendor=message.vendor, recipient=message.recipient, channels=CASCADE
         )
         assert reservation.send
-        store.complete_send(key, message.message_id)
+        complete_send(store, key, message.message_id)
 
 
 def stored_hashes(store: MessageStore) -> Counter[str]:

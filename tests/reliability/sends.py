@@ -251,10 +251,11 @@ def run_duplicate_sends(
 def _all_statuses(store: Any) -> list[Any]:
     from sqlalchemy import select
 
+    from airflow_provider_messaging.store.rows import status_from_row
     from airflow_provider_messaging.store.schema import messages
 
     with store.engine.connect() as connection:
-        return [store._status_from_row(r._mapping) for r in connection.execute(select(messages))]
+        return [status_from_row(r._mapping) for r in connection.execute(select(messages))]
 
 
 if __name__ == "__main__":

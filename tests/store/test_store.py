@@ -11,13 +11,14 @@ from alembic.runtime.migration import MigrationContext
 from airflow_provider_messaging.models.status import ChannelEvent, DeliveryState
 from airflow_provider_messaging.store import MessageStore, NewInbound, SendStatus
 from airflow_provider_messaging.store.schema import VERSION_TABLE, metadata
+from tests.support.store_helpers import complete_send, fail_send, record_delivery
 
 T0 = datetime(2020, 5, 4, 22, 0, tzinfo=timezone.utc)
 
 
 def _sent(store: MessageStore, key: str = "dag/task/run/-1", mid: str = "REF1", channels=("rcs", "sms")) -> None:
     assert store.reserve_send(idempotency_key=key, vendor="telesign", recipient="15558675309", channels=channels).send
-    store.complete_send(key, mid)
+    complete_send(store, key, mid)
 
 
 def ev(channel: str, state: DeliveryState, code: str, seconds: int = 0) -> ChannelEvent:
@@ -48,11 +49,11 @@ def test_reservation_is_returned_instead_of_a_second_send(store: MessageStore) -
 def test_rejected_send_may_be_retried_but_unknown_outcome_may_not(store: MessageStore) -> None:
     kwargs = {"vendor": "telesign", "recipient": "15558675309", "channels": ["sms"]}
     assert store.reserve_send(idempotency_key="a", **kwargs).send
-    store.fail_send("a", "HTTP 400 invalid", outcome_unknown=False)
+    fail_send(store, "a", "HTTP 400 invalid", outcome_unknown=False)
     assert store.reserve_send(idempotency_key="a", **kwargs).send
 
     assert store.reserve_send(idempotency_key="b", **kwargs).send
-    store.fail_send("b", "read timeout", outcome_unknown=True)
+    fail_send(store, "b", "read timeout", outcome_unknown=True)
     blocked = store.reserve_send(idempotency_key="b", **kwargs)
     assert blocked.send is False
     assert blocked.existing is not None and blocked.existing.send_status == SendStatus.UNKNOWN
@@ -70,7 +71,8 @@ def test_crash_between_reserve_and_record_counts_as_unknown(store: MessageStore)
 
 def test_vendor_doc_cascade_rcs_timeout_then_sms_delivered(store: MessageStore) -> None:
     _sent(store)
-    status = store.record_delivery(
+    status = record_delivery(
+        store,
         vendor="telesign",
         message_id="REF1",
         events=[ev("rcs", DeliveryState.EXPIRED, "3056"), ev("sms", DeliveryState.DELIVERED, "3000", 120)],
@@ -89,7 +91,7 @@ def test_duplicates_and_out_of_order_never_move_backwards(store: MessageStore) -
     final = [ev("rcs", DeliveryState.EXPIRED, "3056", 60), ev("sms", DeliveryState.DELIVERED, "3000", 120)]
     early = [ev("rcs", DeliveryState.QUEUED, "3001", 1)]
     for events in (final, early, final, [ev("sms", DeliveryState.SENT, "3002", 100)]):
-        store.record_delivery(vendor="telesign", message_id="REF1", events=events, raw_body="{}")
+        record_delivery(store, vendor="telesign", message_id="REF1", events=events, raw_body="{}")
     status = store.get_status("REF1")
     assert status is not None and status.state is DeliveryState.DELIVERED
     assert {a.channel: a.state for a in status.attempts} == {
@@ -101,11 +103,12 @@ def test_duplicates_and_out_of_order_never_move_backwards(store: MessageStore) -
 
 def test_all_channels_failed_completes_as_failed(store: MessageStore) -> None:
     _sent(store)
-    store.record_delivery(
-        vendor="telesign", message_id="REF1", events=[ev("rcs", DeliveryState.FAILED, "3003")], raw_body="{}"
+    record_delivery(
+        store, vendor="telesign", message_id="REF1", events=[ev("rcs", DeliveryState.FAILED, "3003")], raw_body="{}"
     )
     assert not store.get_status("REF1").complete  # type: ignore[union-attr]
-    store.record_delivery(
+    record_delivery(
+        store,
         vendor="telesign",
         message_id="REF1",
         events=[ev("sms", DeliveryState.FAILED, "3003", 5)],
@@ -118,15 +121,16 @@ def test_all_channels_failed_completes_as_failed(store: MessageStore) -> None:
 
 def test_unknown_code_is_kept_raw_and_not_final(store: MessageStore) -> None:
     _sent(store)
-    status = store.record_delivery(
-        vendor="telesign", message_id="REF1", events=[ev("rcs", DeliveryState.UNKNOWN, "9999")], raw_body="{}"
+    status = record_delivery(
+        store, vendor="telesign", message_id="REF1", events=[ev("rcs", DeliveryState.UNKNOWN, "9999")], raw_body="{}"
     )
     assert status is not None and not status.complete
     assert status.attempts[0].code == "9999"
 
 
 def test_callback_before_send_is_reconciled(store: MessageStore) -> None:
-    orphan = store.record_delivery(
+    orphan = record_delivery(
+        store,
         vendor="telesign",
         message_id="EARLY",
         events=[ev("rcs", DeliveryState.DELIVERED, "3000")],
@@ -134,15 +138,15 @@ def test_callback_before_send_is_reconciled(store: MessageStore) -> None:
     )
     assert orphan is None
     assert store.reserve_send(idempotency_key="k", vendor="telesign", recipient="1555", channels=["rcs"]).send
-    status = store.complete_send("k", "EARLY")
+    status = complete_send(store, "k", "EARLY")
     assert status.complete and status.delivered_channel == "rcs"
 
 
 def test_batched_read_returns_many_in_one_call(store: MessageStore) -> None:
     for i in range(50):
         _sent(store, key=f"k{i}", mid=f"M{i}")
-    store.record_delivery(
-        vendor="telesign", message_id="M7", events=[ev("rcs", DeliveryState.DELIVERED, "3000")], raw_body="{}"
+    record_delivery(
+        store, vendor="telesign", message_id="M7", events=[ev("rcs", DeliveryState.DELIVERED, "3000")], raw_body="{}"
     )
     statuses = store.get_statuses([f"M{i}" for i in range(50)] + ["missing"])
     assert len(statuses) == 50
@@ -158,7 +162,7 @@ def test_concurrent_writers_lose_no_update(store: MessageStore) -> None:
     def write(s: MessageStore, event: ChannelEvent) -> None:
         barrier.wait()
         for _ in range(20):
-            s.record_delivery(vendor="telesign", message_id="REF1", events=[event], raw_body="{}")
+            record_delivery(s, vendor="telesign", message_id="REF1", events=[event], raw_body="{}")
 
     threads = [
         threading.Thread(target=write, args=(store, ev("rcs", DeliveryState.EXPIRED, "3056"))),

@@ -10,6 +10,7 @@ from sqlalchemy import event
 
 from airflow_provider_messaging.models.status import ChannelEvent, DeliveryState
 from airflow_provider_messaging.store import DeliveryRecord, MessageStore
+from tests.support.store_helpers import complete_send
 
 T0 = datetime(2020, 5, 4, 22, 0, tzinfo=timezone.utc)
 
@@ -17,7 +18,7 @@ T0 = datetime(2020, 5, 4, 22, 0, tzinfo=timezone.utc)
 def _sent(store: MessageStore, vendor: str, mid: str) -> None:
     key = f"dag/task/run/{vendor}/{mid}"
     assert store.reserve_send(idempotency_key=key, vendor=vendor, recipient="15558675309", channels=["rcs", "sms"]).send
-    store.complete_send(key, mid)
+    complete_send(store, key, mid)
 
 
 def _record(vendor: str, mid: str, state: DeliveryState, channel: str = "sms") -> DeliveryRecord:

@@ -13,16 +13,17 @@ from airflow_provider_messaging import config
 from airflow_provider_messaging.models.status import ChannelEvent, DeliveryState
 from airflow_provider_messaging.store import MessageStore
 from airflow_provider_messaging.triggers.delivery import DeliveryPoller, MessageDeliveryTrigger
+from tests.support.store_helpers import complete_send, record_delivery
 
 
 def _send(store: MessageStore, message_id: str, channels=("rcs", "sms")) -> None:
     store.reserve_send(idempotency_key=f"k-{message_id}", vendor="telesign", recipient="15558675309", channels=channels)
-    store.complete_send(f"k-{message_id}", message_id)
+    complete_send(store, f"k-{message_id}", message_id)
 
 
 def _deliver(store: MessageStore, message_id: str, channel: str = "rcs", state=DeliveryState.DELIVERED) -> None:
     event_ = ChannelEvent(channel, state, "3000", "Delivered", None, datetime.now(timezone.utc))
-    store.record_delivery(vendor="telesign", message_id=message_id, events=[event_], raw_body="{}")
+    record_delivery(store, vendor="telesign", message_id=message_id, events=[event_], raw_body="{}")
 
 
 async def _first_event(trigger: MessageDeliveryTrigger, timeout: float = 10):

@@ -12,6 +12,7 @@ import requests
 from airflow_provider_messaging.hooks.telesign import TelesignHook
 from airflow_provider_messaging.localstack import LocalStack
 from airflow_provider_messaging.store import MessageStore
+from tests.support.store_helpers import complete_send, fail_send
 from tests.support.waiting import wait_for
 from tests.ui.conftest import SCREENSHOTS, USERS, AirflowServer
 
@@ -134,7 +135,7 @@ def send_messages(stack: LocalStack, store: MessageStore, monkeypatch: pytest.Mo
         ).send
         response = hook.send_omnichannel(request)
         assert response.reference_id
-        store.complete_send(key, response.reference_id)
+        complete_send(store, key, response.reference_id)
         sent[number] = response.reference_id
     wait_for(lambda: all(store.get_status(m).complete for m in sent.values()), 30, "every cascade to end")
     stack.inject_inbound(vendor="telesign", channel="sms", phone_number=STOPPED, action="stop")
@@ -296,7 +297,7 @@ def test_rejected_and_unknown_sends_read_as_such(
     for number, unknown, reason in (("15550000006", False, error), ("15550000009", True, "ReadTimeout after 30 s")):
         key = f"ui-problems-{number}"
         ui_store.reserve_send(idempotency_key=key, vendor="telesign", recipient=number, channels=["sms"])
-        ui_store.fail_send(key, reason, outcome_unknown=unknown)
+        fail_send(ui_store, key, reason, outcome_unknown=unknown)
 
     login(page, airflow_server)
     page.goto(f"{airflow_server.url}/messaging/ui/")

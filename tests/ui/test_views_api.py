@@ -17,6 +17,7 @@ from airflow_provider_messaging.models.status import ChannelEvent, DeliveryState
 from airflow_provider_messaging.receiver.app import create_app
 from airflow_provider_messaging.receiver.auth import CallbackAuth
 from airflow_provider_messaging.store import MessageStore, NewInbound
+from tests.support.store_helpers import complete_send, fail_send, record_delivery
 
 API = "/ui/api"
 ENDPOINTS = [f"{API}/messages", f"{API}/messages/ts-1", f"{API}/inbound", f"{API}/optouts", f"{API}/me"]
@@ -47,14 +48,16 @@ def _fill(store: MessageStore) -> None:
             dag_id=dag,
             task_id="t",
         )
-        store.complete_send(key, mid)
-    store.record_delivery(
+        complete_send(store, key, mid)
+    record_delivery(
+        store,
         vendor="telesign",
         message_id="ts-1",
         events=[ChannelEvent("rcs", DeliveryState.DELIVERED, "200", "Delivered", None, now)],
         raw_body='{"reference_id": "ts-1", "status": {"code": 200}}',
     )
-    store.record_delivery(
+    record_delivery(
+        store,
         vendor="telesign",
         message_id="ts-2",
         events=[
@@ -211,7 +214,7 @@ def test_a_never_sent_message_opens_by_its_idempotency_key(store: MessageStore, 
 
     key = "notify_dag/send_sms/manual__2026-01-01T00:00:00+00:00/0"
     store.reserve_send(idempotency_key=key, vendor="telesign", recipient="15550000009", channels=["sms"])
-    store.fail_send(key, "Telesign API error: HTTP 400, code 11000: Invalid phone number", outcome_unknown=False)
+    fail_send(store, key, "Telesign API error: HTTP 400, code 11000: Invalid phone number", outcome_unknown=False)
     app = create_app(store=store, auth=CallbackAuth(token="callback-secret"))
     with serve_app(app) as url, requests.Session() as session:
         session.headers["Authorization"] = f"Bearer {tokens['viewer']}"

@@ -8,7 +8,6 @@ credential lookup or an internal fault with a retryable 503, never a 500.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,6 +33,7 @@ from tests.receiver.receiver_support import (
     signed_headers,
 )
 from tests.support.uvicorn_server import serve_app
+from tests.support.waiting import wait_for
 from tests.vendor_examples import load
 from tests.vendors.acme import ACME
 
@@ -136,13 +136,6 @@ class _Gate:
         return make_auth().telesign_credentials()  # type: ignore[misc]
 
 
-def _wait_until(condition: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.01)
-
-
 def test_a_pending_first_lookup_is_503_and_other_vendors_are_served(sqlite_store: MessageStore) -> None:
     gate = _Gate()
     auth = CallbackAuth(token=TOKEN, telesign_credentials=gate)
@@ -160,7 +153,9 @@ def test_a_pending_first_lookup_is_503_and_other_vendors_are_served(sqlite_store
             served = requests.post(url + "/aerialink/status", data=AERIALINK, params={"token": TOKEN}, timeout=30)
             assert served.status_code == 200, served.text
             gate.open.set()
-            _wait_until(lambda: auth.credentials is not None and auth.credentials.lookups == 1)
+            wait_for(
+                lambda: auth.credentials is not None and auth.credentials.lookups == 1, 30, "the first lookup", 0.01
+            )
             retried = requests.post(url + "/telesign/status", data=DELIVERY, headers=signed, timeout=30)
             assert retried.status_code == 200, retried.text
         assert sqlite_store.count("callbacks") == 2

@@ -5,7 +5,8 @@ Definitions (the window selects messages by ``created_at`` and inbound messages 
 - **sent**: vendor messages the vendor accepted (``send_status`` ACCEPTED); ``send_failures`` counts the
   refused or unknown-outcome ones, which are left out of every rate.
 - **skipped by policy**: sends the sending policy skipped (``send_status`` SKIPPED), by reason
-  (``frequency_cap``, ``window_unreachable``); never sent, left out of every rate and of ``send_failures``.
+  (``frequency_cap``, ``window_unreachable``, ``opted_out``: the recipient is on the opt-out list); never
+  sent, left out of every rate and of ``send_failures``.
 - **delivered**: state DELIVERED or READ; **failed**: complete without delivery; **pending**: the rest.
 - **delivery rate** = delivered / sent.
 - **fallback rate** = messages whose FIRST channel failed (FAILED/EXPIRED) and a LATER channel of the

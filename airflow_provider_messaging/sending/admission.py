@@ -94,24 +94,27 @@ class Admission:
             result = result_for(request, Outcome.SKIPPED, error=decision.reason, key=key)
             result.skip_code = decision.code
             if record:
-                self._record_skip(request, decision.code, decision.reason, logical_key=key)
+                self.record_skip(request, decision.code, decision.reason, logical_key=key)
         self.log.info("Not sending %s to %s now: %s", request.key, request.recipient, decision.reason)
         return result
 
-    def _record_skip(self, request: SendRequest, code: str, reason: str, *, logical_key: str | None) -> None:
+    def record_skip(
+        self, request: SendRequest, code: str, reason: str, *, logical_key: str | None = None, attempt: int = 0
+    ) -> None:
+        """Record one skip (a SKIPPED row, "code: reason"; for failover, as step ``attempt`` of the logical key)."""
         try:
             self.store.record_skip(
                 intent_of(request),
                 code=code,
                 reason=reason,
                 logical_key=logical_key,
-                attempt=0 if logical_key else None,
+                attempt=attempt if logical_key else None,
             )
         except Exception:  # the skip stands (nothing was sent); only its record is missing
             self.log.exception("Could not record the policy skip of %s", request.key)
 
     def record_skips(self, held: Sequence[tuple[SendRequest, SendResult]]) -> None:
-        """Record a chunk's policy skips in one transaction."""
+        """Record a chunk's skips (the policy's and opt-outs) in one transaction."""
         skips = [
             (intent_of(r), res.skip_code or "unknown", res.error or "")
             for r, res in held

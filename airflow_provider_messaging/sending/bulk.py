@@ -85,7 +85,7 @@ def _reserve_chunk(
     now, chunk_counts = admission.chunk_counts(chunk)
     for request in chunk:
         if (request.vendor, request.recipient) in opted_out:
-            yield results.opted_out(request)
+            held.append((request, results.opted_out(request)))  # recorded with the chunk's policy skips
             continue
         if request.key in keys:
             yield results.result_for(request, Outcome.DUPLICATE, error="listed twice; sent once")

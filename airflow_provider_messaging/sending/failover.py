@@ -1,7 +1,7 @@
 """One logical message through ranked vendors, holding the logical key from the first step to the last.
 
 A part of :class:`~airflow_provider_messaging.sending.ledger.SendLedger`, kept apart for size: it uses the
-ledger's own steps (``_reserve``, ``_call``, ``_complete``, ``_fail``, ``_admission``).
+ledger's own steps (``_reserve``, ``_call``, ``_complete``, ``_fail``, ``_opted_out``, ``_admission``).
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ def send_failover(
 
     failover_on = set(failover_on)
     if ledger.respect_opt_out:
-        for step in steps:
+        for index, step in enumerate(steps):
             if ledger.store.is_opted_out(step.vendor, step.recipient):
-                return results.opted_out(step, key=logical_key)
+                return ledger._opted_out(step, key=logical_key, attempt=index)
     # one logical message: the policy decides once (caps across vendors count it once)
     decision, gate = ledger._admission.decide(steps[0]) if steps else (SendNow(), None)
     if not isinstance(decision, SendNow):

@@ -79,7 +79,7 @@ class SendLedger:
         from airflow_provider_messaging.store import ReservationReason
 
         if self.respect_opt_out and self.store.is_opted_out(request.vendor, request.recipient):
-            return results.opted_out(request)
+            return self._opted_out(request)
         decision, gate = self._admission.decide(request)
         if not isinstance(decision, SendNow):
             return self._admission.hold(request, decision)
@@ -93,6 +93,12 @@ class SendLedger:
         if result.outcome is Outcome.ACCEPTED:
             assert result.message_id is not None
             result.state = self._complete([(request.key, result.message_id)])[request.key]
+        return result
+
+    def _opted_out(self, request: SendRequest, *, key: str | None = None, attempt: int = 0) -> SendResult:
+        """The skip of an opted-out recipient, recorded like a policy skip (the report counts it)."""
+        result = results.opted_out(request, key=key)
+        self._admission.record_skip(request, "opted_out", result.error or "", logical_key=key, attempt=attempt)
         return result
 
     def _reserve(self, request: SendRequest, **extra: Any) -> Reservation:

@@ -180,9 +180,14 @@ def test_opted_out_recipients_are_skipped_before_any_reservation(store: MessageS
     store.add_opt_out("telesign", "15558675301")
     skipped = SendLedger(store, lease_seconds=LEASE).send(request("k", vendor.ok("k")))
     assert skipped.outcome is Outcome.SKIPPED and skipped.record()["status"] == "SKIPPED_OPT_OUT"
-    assert vendor.calls == [] and store.get_status("k") is None
+    assert vendor.calls == []
+    # recorded as a skip with its reason (the report counts it); it never blocks a later send of the key
+    row = store.get_status("k")
+    assert row is not None and row.send_status == SendStatus.SKIPPED and row.message_id in (None, "")
+    assert row.error == "opted_out: 15558675301 opted out of telesign messages (STOP)"
     forced = SendLedger(store, respect_opt_out=False, lease_seconds=LEASE).send(request("k", vendor.ok("k")))
     assert forced.outcome is Outcome.ACCEPTED
+    assert store.get_status("k").send_status == SendStatus.ACCEPTED  # type: ignore[union-attr]
 
 
 def count_commits(store: MessageStore) -> Any:
@@ -269,6 +274,25 @@ def test_failover_chain_records_every_step_and_stops_on_unknown(store: MessageSt
 
     only_rejections = ledger.send_failover("R", [steps[0].__class__(**{**steps[0].__dict__, "key": "R#0:telesign"})])
     assert only_rejections.outcome is Outcome.REJECTED and only_rejections.key == "R"
+
+
+def test_failover_skips_a_recipient_opted_out_of_any_step_and_records_which(store: MessageStore) -> None:
+    vendor, ledger = Vendor(), SendLedger(store, lease_seconds=LEASE)
+    store.add_opt_out("aerialink", "15558675301")
+    steps = [
+        request(failover_key("O", 0, "telesign"), vendor.ok("t")),
+        request(failover_key("O", 1, "aerialink"), vendor.ok("a"), vendor="aerialink"),
+    ]
+    skipped = ledger.send_failover("O", steps)
+    assert skipped.outcome is Outcome.SKIPPED and skipped.skip_code == "opted_out" and skipped.key == "O"
+    assert vendor.calls == []
+    # the skip is the opted-out vendor's step, under the logical key
+    assert [(a["attempt"], a["vendor"], a["send_status"]) for a in store.logical_history("O")] == [
+        (1, "aerialink", "SKIPPED")
+    ]
+    store.remove_opt_out("aerialink", "15558675301")
+    sent = ledger.send_failover("O", steps)  # a skip never blocks the logical key
+    assert sent.outcome is Outcome.ACCEPTED and vendor.calls == ["t"]
 
 
 def test_release_command_frees_a_stuck_key(tmp_path: Any) -> None:

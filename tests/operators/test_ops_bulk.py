@@ -130,7 +130,9 @@ def test_opted_out_recipients_are_skipped(env: Env) -> None:
     telesign = by_recipient(xcom(dag_run, "send"))
     assert telesign[OK[1]]["status"] == "SKIPPED_OPT_OUT" and telesign[OK[1]]["message_id"] is None
     assert by_recipient(xcom(dag_run, "rcs"))[OK[2]]["status"] == "SKIPPED_OPT_OUT"
-    assert not rows(env.store, recipient=OK[1], task_id="send")
+    [skipped] = rows(env.store, recipient=OK[1], task_id="send")  # recorded with the chunk's skips
+    assert skipped["send_status"] == "SKIPPED" and skipped["error"].startswith("opted_out: ")
+    assert [r["send_status"] for r in rows(env.store, recipient=OK[2], task_id="rcs")] == ["SKIPPED"]
 
 
 def test_rate_limit_extra_caps_sends_per_second(env: Env) -> None:

@@ -144,7 +144,10 @@ def test_opted_out_recipient_is_skipped(env: Env) -> None:
     [sent] = env.vendor.sends("ops_optout")
     assert sent.json()["message"]["sms"]["parameters"]["text"] == "Account security notice"
     assert len(env.vendor.sends("ops_optout_rcs")) == 1
-    assert sorted(r["task_id"] for r in rows(env.store)) == ["rcs", "send_anyway"]
+    assert sorted(r["task_id"] for r in rows(env.store, send_status="ACCEPTED")) == ["rcs", "send_anyway"]
+    [skipped] = rows(env.store, task_id="send")  # the skip is recorded (the report counts it), nothing sent
+    assert skipped["send_status"] == "SKIPPED" and skipped["message_id"] is None
+    assert skipped["error"] == "opted_out: 15558675301 opted out of telesign messages (STOP)"
 
 
 # ---- dynamic task mapping -------------------------------------------------------------------------
@@ -192,4 +195,6 @@ def test_stop_received_through_the_stack_opts_out(
             assert ti_of(dag_run, sent).state == "success"
             assert ti_of(dag_run, "send_anyway").state == "success"  # respect_opt_out=False
             assert env.vendor.per_recipient() == {phone: 2}
-            assert not rows(env.store, task_id=skipped)
+            [row] = rows(env.store, task_id=skipped)  # recorded as skipped, with why: nothing was sent
+            assert row["send_status"] == "SKIPPED" and row["message_id"] is None
+            assert row["error"].startswith("opted_out: ")

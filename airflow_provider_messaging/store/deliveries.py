@@ -175,7 +175,7 @@ _MESSAGE_CHANGES = _recordset(
     complete=Boolean(),
     delivered_channel=String(),
     attempts=JSON(),
-    completed_at=UTCDateTime(),  # absent (NULL): unchanged; a row's changes set it only when it has none
+    completed_at=UTCDateTime(),
     updated_at=UTCDateTime(),
 )
 _PG_UPDATE_MESSAGES = _RowsStatement(
@@ -188,7 +188,7 @@ _PG_UPDATE_MESSAGES = _RowsStatement(
         complete=_MESSAGE_CHANGES.c.complete,
         delivered_channel=_MESSAGE_CHANGES.c.delivered_channel,
         attempts=_MESSAGE_CHANGES.c.attempts,
-        completed_at=func.coalesce(_MESSAGE_CHANGES.c.completed_at, messages.c.completed_at),
+        completed_at=_MESSAGE_CHANGES.c.completed_at,
         updated_at=_MESSAGE_CHANGES.c.updated_at,
     ),
     key_arrays=(("ids", "b_id"),),
@@ -321,9 +321,10 @@ def summary_changes(mapping: dict[str, Any], attempts: dict[str, ChannelAttempt]
         "complete": summary.complete,
         "delivered_channel": summary.delivered_channel,
         "attempts": [a.to_dict() for a in order_attempts(cascade, attempts.values())],
+        # always a key, even unchanged: the rows of one executemany must have the same keys (SQLAlchemy
+        # takes the statement's columns from the first row and would drop a later row's completed_at)
+        "completed_at": now if summary.complete and mapping["completed_at"] is None else mapping["completed_at"],
     }
-    if summary.complete and mapping["completed_at"] is None:
-        changes["completed_at"] = now
     if all(mapping.get(k) == v for k, v in changes.items()):
         return {}
     changes["updated_at"] = now

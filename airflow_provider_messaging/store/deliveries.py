@@ -204,7 +204,9 @@ class DeliveriesPart(StoreBase):
         The receiver batches concurrent callbacks here so that one commit (one fsync) serves many of
         them; each is answered only after this returns. A constant number of statements per batch:
         lock every message (sorted, so concurrent batches cannot deadlock), insert the raw bodies,
-        read and write the attempts and summaries of all messages at once.
+        read and write the attempts and summaries of all messages at once (each write one statement
+        for the whole batch on PostgreSQL, see :class:`_RowsStatement`; an executemany on SQLite).
+        The decisions are made here, in Python, under the locks: the statements only write them.
         """
         if not records:
             return []

@@ -133,9 +133,19 @@ def test_two_callbacks_of_one_message_and_channel_in_one_batch(store: MessageSto
         assert [(r["channel"], r["state"], r["code"]) for r in rows] == [("sms", "DELIVERED", "3000")]
         assert len(_bodies(store, mid)) == 2
     assert [r.state if r else None for r in results] == [S.DELIVERED] * 4
-    # an existing attempt updated twice in one batch: the newest wins, still one row
-    store.record_deliveries([rec("M1", ev("sms", S.READ, 3, "r1")), rec("M1", ev("sms", S.READ, 4, "r2"))])
+    # existing attempts updated in one batch (M1's twice: the newest wins, still one row)
+    store.record_deliveries(
+        [
+            rec("M1", ev("sms", S.READ, 3, "r1")),
+            rec("M2", ev("sms", S.READ, 3, "m2")),
+            rec("M1", ev("sms", S.READ, 4, "r2")),
+            rec("M2", ev("sms", S.READ, 2, "older")),  # same rank, older: ignored
+        ]
+    )
     assert [(r["state"], r["code"]) for r in _attempt_rows(store, "M1")] == [("READ", "r2")]
+    assert [(r["state"], r["code"]) for r in _attempt_rows(store, "M2")] == [("READ", "m2")]
+    m1 = store.get_status("M1")
+    assert m1 is not None and m1.state is S.READ and [a.code for a in m1.attempts] == ["r2"]
 
 
 def test_a_batch_mixing_vendors_keeps_each_vendors_message_apart(store: MessageStore) -> None:

@@ -10,7 +10,7 @@ are counted: ``lost = sent_2xx - rows`` must be 0. CPU seconds of the load gener
 the database server and everything else on the machine are read around the timed run (psutil), so the
 figures say what bounded the rate on a shared machine.
 
-    .venv/bin/python bench/bench_receiver.py [--quick] [--http cli|uvicorn]
+    .venv/bin/python bench/bench_receiver.py [--quick] [--http cli|uvicorn] [--stores sqlite,postgres]
 """
 
 from __future__ import annotations
@@ -391,7 +391,7 @@ def _batch_summary(result: Result) -> str:
     )
 
 
-def run(quick: bool = False, http: str = "cli") -> str:
+def run(quick: bool = False, http: str = "cli", stores: tuple[str, ...] = ("sqlite", "postgres")) -> str:
     """Run the benchmark and return a Markdown section."""
     from tests.support.postgres import PostgresServer
 
@@ -399,13 +399,15 @@ def run(quick: bool = False, http: str = "cli") -> str:
     ceiling, ceiling_statuses, ceiling_cpu = measure_ceiling(n, http)
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-receiver-") as tmp:
-        results.append(measure_receiver("SQLite (WAL, synchronous=FULL)", f"sqlite:///{tmp}/bench.db", n, http))
-        postgres = PostgresServer().start()
-        try:
-            url = postgres.create_database("bench_receiver")
-            results.append(measure_receiver("PostgreSQL (fsync=on)", url, n, http, postgres.data))
-        finally:
-            postgres.destroy()
+        if "sqlite" in stores:
+            results.append(measure_receiver("SQLite (WAL, synchronous=FULL)", f"sqlite:///{tmp}/bench.db", n, http))
+        if "postgres" in stores:
+            postgres = PostgresServer().start()
+            try:
+                url = postgres.create_database("bench_receiver")
+                results.append(measure_receiver("PostgreSQL (fsync=on)", url, n, http, postgres.data))
+            finally:
+                postgres.destroy()
     server = (
         "uvicorn as `airflow-messaging receiver` runs it (`receiver.server.server_config`: h11, header limits, uvloop)"
         if http == "cli"
@@ -456,6 +458,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--http", choices=["cli", "uvicorn"], default="cli", help="server of both apps (see above)")
+    parser.add_argument("--stores", default="sqlite,postgres", help="stores to measure, comma-separated")
     parser.add_argument("--serve", choices=["receiver", "ceiling"], help=argparse.SUPPRESS)
     parser.add_argument("--store-url", default="", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
@@ -464,7 +467,11 @@ def main() -> None:
     if args.serve:
         serve(args.serve, args.store_url, args.port, args.http, args.stats_file)
         return
-    print(run(quick=args.quick, http=args.http))
+    stores = tuple(s.strip() for s in args.stores.split(",") if s.strip())
+    unknown = set(stores) - {"sqlite", "postgres"}
+    if unknown:
+        parser.error(f"--stores: unknown store(s) {', '.join(sorted(unknown))} (sqlite, postgres)")
+    print(run(quick=args.quick, http=args.http, stores=stores))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 Stages: Telesign HMAC check, JSON decode, pydantic model + event mapping, and the group-commit store
 write (``MessageStore.record_deliveries``) at several batch sizes on SQLite and PostgreSQL. Each figure
-is the median of several rounds, in microseconds per callback; the store rows give both the committer
-thread's CPU time and the wall time (which includes the fsync and, on PostgreSQL, the server's work).
+is the median of several rounds, in microseconds per callback; the store rows give the committer
+thread's CPU time, the wall time (which includes the fsync and, on PostgreSQL, the server's work) and,
+on PostgreSQL, the CPU time of the server's processes.
 
     .venv/bin/python bench/profile_receiver.py [--rounds 5] [--no-postgres]
 """
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_receiver import API_KEY, CUSTOMER_ID, _callbacks, _prepare_store
+from bench_receiver import API_KEY, CUSTOMER_ID, _callbacks, _postgres_pids, _prepare_store, _process_cpu
 
 
 def _per_call(fn: Callable[[], object], n: int, rounds: int) -> float:
@@ -59,8 +60,11 @@ def cpu_stages(rounds: int) -> list[tuple[str, float]]:
     ]
 
 
-def store_stages(label: str, url: str, batch_sizes: list[int], rounds: int) -> list[tuple[str, float, float]]:
-    """(label, CPU us/callback of the calling thread, wall us/callback) of record_deliveries per batch size."""
+def store_stages(
+    label: str, url: str, batch_sizes: list[int], rounds: int, database_dir: Path | None = None
+) -> list[tuple[str, float, float, float | None]]:
+    """(label, CPU us/callback of the calling thread, wall us/callback, database server CPU us/callback or
+    None) of record_deliveries per batch size."""
     from airflow_provider_messaging.receiver import parsing
     from airflow_provider_messaging.store import DeliveryRecord, MessageStore
 
@@ -79,18 +83,27 @@ def store_stages(label: str, url: str, batch_sizes: list[int], rounds: int) -> l
     store = MessageStore(url)
     store.record_deliveries(records[:1])  # connect, warm the statement cache (row counted, not timed)
     position = 1
-    out = []
+    database_pids = _postgres_pids(database_dir)
+    out: list[tuple[str, float, float, float | None]] = []
     for size in batch_sizes:
-        cpu, wall = [], []
+        cpu, wall, server = [], [], []
         for _ in range(rounds):
             chunk = records[position : position + per_round]
             position += per_round
-            c0, w0 = time.thread_time(), time.perf_counter()
+            c0, w0, s0 = time.thread_time(), time.perf_counter(), _process_cpu(database_pids)
             for i in range(0, len(chunk), size):
                 store.record_deliveries(chunk[i : i + size])
             cpu.append((time.thread_time() - c0) / len(chunk) * 1e6)
             wall.append((time.perf_counter() - w0) / len(chunk) * 1e6)
-        out.append((f"{label}: record_deliveries, batch {size}", statistics.median(cpu), statistics.median(wall)))
+            server.append((_process_cpu(database_pids) - s0) / len(chunk) * 1e6)
+        out.append(
+            (
+                f"{label}: record_deliveries, batch {size}",
+                statistics.median(cpu),
+                statistics.median(wall),
+                statistics.median(server) if database_pids else None,
+            )
+        )
     store.dispose()
     return out
 
@@ -102,9 +115,9 @@ def main() -> None:
     parser.add_argument("--batches", default="1,8,32,128")
     args = parser.parse_args()
     sizes = [int(s) for s in args.batches.split(",")]
-    print("| stage | CPU us/callback | wall us/callback |\n|---|---:|---:|")
+    print("| stage | CPU us/callback | wall us/callback | PostgreSQL server CPU us/callback |\n|---|---:|---:|---:|")
     for name, cpu in cpu_stages(args.rounds):
-        print(f"| {name} | {cpu:,.0f} | |")
+        print(f"| {name} | {cpu:,.0f} | | |")
     with tempfile.TemporaryDirectory(prefix="profile-receiver-") as tmp:
         rows = store_stages("SQLite", f"sqlite:///{tmp}/p.db", sizes, args.rounds)
     if not args.no_postgres:
@@ -113,11 +126,12 @@ def main() -> None:
 
         postgres = PostgresServer().start()
         try:
-            rows += store_stages("PostgreSQL", postgres.create_database("profile_receiver"), sizes, args.rounds)
+            url = postgres.create_database("profile_receiver")
+            rows += store_stages("PostgreSQL", url, sizes, args.rounds, postgres.data)
         finally:
             postgres.destroy()
-    for name, cpu, wall in rows:
-        print(f"| {name} | {cpu:,.0f} | {wall:,.0f} |")
+    for name, cpu, wall, server in rows:
+        print(f"| {name} | {cpu:,.0f} | {wall:,.0f} | {'' if server is None else f'{server:,.0f}'} |")
 
 
 if __name__ == "__main__":

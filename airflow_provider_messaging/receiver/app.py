@@ -117,7 +117,6 @@ def create_app(
         return state["auth"], state["limit"]
 
     callbacks = CallbackGuard(ready)
-    RawBody = Annotated[bytes, Depends(callbacks.body)]
 
     async def handle(raw: bytes, adapter: CallbackAdapter, kind: str) -> JSONResponse:
         """An authenticated callback body -> parsed and committed (answered after the commit)."""
@@ -154,9 +153,9 @@ def create_app(
     def make_route(adapter: CallbackAdapter, kind: str) -> Callable[..., Awaitable[JSONResponse]]:
         # adapter and kind are bound here, not declared as parameters: FastAPI would read parameters
         # with defaults from the query string (?vendor=...), letting a caller pick the parser and auth.
-        Verified = Annotated[None, Depends(callbacks.verifier(adapter))]
+        VerifiedBody = Annotated[bytes, Depends(callbacks.verifier(adapter))]
 
-        async def route(_: Verified, raw: RawBody) -> JSONResponse:
+        async def route(raw: VerifiedBody) -> JSONResponse:
             return await handle(raw, adapter, kind)
 
         return route

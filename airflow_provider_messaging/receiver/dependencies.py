@@ -1,8 +1,9 @@
 """The receiver's authentication as FastAPI dependencies: every route declares its guard in its signature.
 
 * a callback route depends on :meth:`CallbackGuard.verifier` of its vendor's adapter (built from the
-  vendor registry), which depends on :meth:`CallbackGuard.body`: the raw body, read once within
-  ``max_callback_bytes``, then the vendor's signature or the shared secret (:class:`.auth.CallbackAuth`);
+  vendor registry), which reads the raw body (:meth:`CallbackGuard.body`: once, within
+  ``max_callback_bytes``), checks the vendor's signature or the shared secret (:class:`.auth.CallbackAuth`)
+  and gives the route the verified body;
 * the Messages view's endpoints and ``/report`` depend on :func:`.login.airflow_login` (Airflow's JWT);
 * ``/health`` and the view's static page depend on :func:`public`: open by design, and said so.
 
@@ -104,18 +105,22 @@ class CallbackGuard:
         request.state.messaging_raw_body = raw
         return raw
 
-    def verifier(self, adapter: CallbackAdapter) -> Callable[..., Awaitable[None]]:
-        """The dependency that authenticates a callback to ``adapter``'s routes (401 otherwise).
+    def verifier(self, adapter: CallbackAdapter) -> Callable[..., Awaitable[bytes]]:
+        """The dependency that authenticates a callback to ``adapter``'s routes and returns its raw body
+        (401 otherwise).
 
         The vendor's routes accept the shared secret (``?token=`` or Basic) when the vendor is listed in
         ``[messaging] callback_secret_vendors``, and a signed adapter's signature over the raw body. The
-        signing credentials are looked up off the event loop; while the first lookup runs: 503.
+        signing credentials are looked up off the event loop; while the first lookup runs: 503. The body
+        is read by a call, not a sub-dependency: each level of FastAPI's dependency resolution costs CPU on
+        every callback.
         """
         settings = self._settings
-        RawBody = Annotated[bytes, Depends(self.body)]
+        read_body = self.body
 
         @guard(CALLBACK, vendor=adapter.vendor)
-        async def verify_callback(request: Request, raw: RawBody) -> None:
+        async def verify_callback(request: Request) -> bytes:
+            raw = await read_body(request)
             try:
                 auth, _ = await settings()
                 accepted = await auth.verify(adapter, raw, request.headers, request.query_params.get("token"))
@@ -127,6 +132,7 @@ class CallbackGuard:
                 raise Refusal(503, "callback could not be stored, retry later", _RETRY) from None
             if not accepted:
                 raise Refusal(401, "callback not authenticated")
+            return raw
 
         return verify_callback
 

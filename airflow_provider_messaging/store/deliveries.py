@@ -234,10 +234,18 @@ class DeliveriesPart(StoreBase):
             for vendor, vendor_ids in ids_by_vendor.items():
                 for row in connection.execute(_SELECT_ATTEMPTS_MANY, {"b_vendor": vendor, "ids": vendor_ids}):
                     stored[(row.vendor, row.message_id)][row.channel] = attempt_from_row(row._mapping)
+            # The message rows first: each callback moves its message's state in order, as one by one would
+            # (a batch must not end lower than its callbacks committed singly, e.g. QUEUED after SENT).
+            message_rows: dict[tuple[str, str], dict[str, Any]] = {}
+            for row in connection.execute(_SELECT_MESSAGES_MANY, {"ids": ids}):
+                if (row.vendor, row.message_id) in stored:
+                    message_rows[(row.vendor, row.message_id)] = dict(row._mapping)
+            running = {found: DeliveryState(mapping["state"]) for found, mapping in message_rows.items()}
             inserts: dict[tuple[str, str, str], dict[str, Any]] = {}
             updates: dict[tuple[str, str, str], dict[str, Any]] = {}
             for record in records:
-                current = stored[(record.vendor, record.message_id)]
+                found = (record.vendor, record.message_id)
+                current = stored[found]
                 for event in record.events:
                     old = current.get(event.channel)
                     if old is not None and not supersedes(event.state, event.occurred_at, old.state, old.updated_on):
@@ -276,18 +284,16 @@ class DeliveriesPart(StoreBase):
                         event.channel_reference_id,
                         event.occurred_at,
                     )
+                if found in running:
+                    running[found] = _next_state(message_rows[found], current, running[found])
             if inserts:
                 self._write_rows(connection, _INSERT_ATTEMPT, _PG_INSERT_ATTEMPTS, list(inserts.values()))
             if updates:
                 self._write_rows(connection, _UPDATE_ATTEMPT, _PG_UPDATE_ATTEMPTS, list(updates.values()))
             statuses: dict[tuple[str, str], MessageStatus] = {}
             message_updates: list[dict[str, Any]] = []
-            for row in connection.execute(_SELECT_MESSAGES_MANY, {"ids": ids}):
-                found = (row.vendor, row.message_id)
-                if found not in stored:
-                    continue
-                mapping = dict(row._mapping)
-                changes = summary_changes(mapping, stored[found], now)
+            for found, mapping in message_rows.items():
+                changes = summary_changes(mapping, stored[found], now, previous=running[found])
                 if changes:
                     message_updates.append({"b_id": mapping["id"], **changes})
                     mapping.update(changes)
@@ -310,11 +316,26 @@ class DeliveriesPart(StoreBase):
             connection.execute(many_rows.statement, many_rows.parameters(rows))
 
 
-def summary_changes(mapping: dict[str, Any], attempts: dict[str, ChannelAttempt], now: datetime) -> dict[str, Any]:
-    """Column changes of a message row whose attempts are ``attempts`` (empty when nothing changes)."""
+def _next_state(mapping: dict[str, Any], attempts: dict[str, ChannelAttempt], previous: DeliveryState) -> DeliveryState:
+    """The message's state once ``attempts`` are known, coming from ``previous`` (see :func:`summary_changes`)."""
+    summary = summarize(list(mapping["channels"] or []), attempts)
+    return previous if not summary.complete and RANK[summary.state] < RANK[previous] else summary.state
+
+
+def summary_changes(
+    mapping: dict[str, Any],
+    attempts: dict[str, ChannelAttempt],
+    now: datetime,
+    *,
+    previous: DeliveryState | None = None,
+) -> dict[str, Any]:
+    """Column changes of a message row whose attempts are ``attempts`` (empty when nothing changes).
+
+    ``previous``: the highest state the message reached so far (default: the row's), which an incomplete
+    summary never goes below."""
     cascade = list(mapping["channels"] or [])
     summary = summarize(cascade, attempts)
-    previous = DeliveryState(mapping["state"])
+    previous = previous if previous is not None else DeliveryState(mapping["state"])
     if not summary.complete and RANK[summary.state] < RANK[previous]:
         # a first channel failing while the fallback runs must not move the message backwards
         summary = Summary(previous, False, None)

@@ -24,11 +24,13 @@ import subprocess  # noqa: E402
 
 import pytest  # noqa: E402
 
+from airflow_provider_messaging import vendors  # noqa: E402
 from airflow_provider_messaging.store import MessageStore  # noqa: E402
 from airflow_provider_messaging.store.schema import metadata  # noqa: E402
 from tests.operators.ops_support import Env, make_env  # noqa: E402
 from tests.support.http_server import LocalHttpServer  # noqa: E402
 from tests.support.postgres import PostgresServer, PostgresUnavailable  # noqa: E402
+from tests.vendors.acme import ACME  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -134,3 +136,13 @@ def local_stack(store: MessageStore, airflow_db: Path, monkeypatch: pytest.Monke
     finally:
         stack.stop()
         config.reset_stores()
+
+
+@pytest.fixture
+def acme() -> Iterator[vendors.VendorSpec]:
+    """The test-only third vendor, registered for one test (tests/vendors/acme)."""
+    vendors.register_vendor(ACME)
+    try:
+        yield ACME
+    finally:
+        vendors.unregister_vendor("acme")

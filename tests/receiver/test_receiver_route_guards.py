@@ -8,7 +8,6 @@ credential lookup or an internal fault with a retryable 503, never a 500.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -35,7 +34,6 @@ from tests.receiver.receiver_support import (
 from tests.support.uvicorn_server import serve_app
 from tests.support.waiting import wait_for
 from tests.vendor_examples import load
-from tests.vendors.acme import ACME
 
 #: Open by design: the load balancer's probe, and the Messages view's page and assets (they carry no data).
 PUBLIC_ROUTES = {"/health", "/ui", "/ui/", "/ui/static/{name}"}
@@ -60,15 +58,6 @@ def _unguarded(app: FastAPI) -> list[str]:
         elif not [d for d in route.dependant.dependencies if guard_kind(d.call)]:
             missing.append(f"{sorted(route.methods)} {route.path}")
     return missing
-
-
-@pytest.fixture
-def acme() -> Iterator[vendors.VendorSpec]:
-    vendors.register_vendor(ACME)
-    try:
-        yield ACME
-    finally:
-        vendors.unregister_vendor("acme")
 
 
 def _never_opened() -> MessageStore:

@@ -41,15 +41,6 @@ async def _anyone(request: Any, write: bool) -> str:
     return "tester"
 
 
-@pytest.fixture
-def acme() -> Iterator[vendors.VendorSpec]:
-    vendors.register_vendor(ACME)
-    try:
-        yield ACME
-    finally:
-        vendors.unregister_vendor("acme")
-
-
 def _client(store: MessageStore, token: str = "t0ken", secret_vendors: tuple[str, ...] = ("aerialink", "acme")) -> Any:
     auth = CallbackAuth(token=token, secret_vendors=secret_vendors)
     return TestClient(create_app(store=store, auth=auth, authenticate=_anyone))

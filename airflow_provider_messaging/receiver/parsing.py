@@ -80,14 +80,14 @@ def _storable_event(event: ChannelEvent, model: str) -> ChannelEvent:
     )
 
 
-def _storable_update(update: DeliveryUpdate, model: str, id_name: str) -> DeliveryUpdate:
+def storable_update(update: DeliveryUpdate, model: str, id_name: str) -> DeliveryUpdate:
     return DeliveryUpdate(
         _storable_id(update.message_id, "message_id", model, id_name),
         [_storable_event(e, model) for e in update.events],
     )
 
 
-def _storable_inbound(inbound: NewInbound, model: str) -> NewInbound:
+def storable_inbound(inbound: NewInbound, model: str) -> NewInbound:
     reference_id = inbound.reference_id
     return dataclasses.replace(
         inbound,
@@ -105,7 +105,7 @@ def _storable_inbound(inbound: NewInbound, model: str) -> NewInbound:
 _T = TypeVar("_T")
 
 
-def _times_in_range(model: str, field: str) -> Callable[[Callable[[object], _T]], Callable[[object], _T]]:
+def times_in_range(model: str, field: str) -> Callable[[Callable[[object], _T]], Callable[[object], _T]]:
     """A well-formed time that no UTC datetime can hold is bad input (400), not a store error (503)."""
 
     def decorate(parse: Callable[[object], _T]) -> Callable[[object], _T]:
@@ -120,11 +120,6 @@ def _times_in_range(model: str, field: str) -> Callable[[Callable[[object], _T]]
 
     return decorate
 
-
-# The public names of the shared steps, for the vendors' adapters.
-storable_update = _storable_update
-storable_inbound = _storable_inbound
-times_in_range = _times_in_range
 
 # The parsers' former home: kept importable (``parsing.telesign_delivery``), resolved on first use.
 _MOVED = {

@@ -126,23 +126,7 @@ class OptOutsPart(StoreBase):
         campaign: str | None = None,
     ) -> bool:
         """Remove a recipient from the opt-out list (recorded as an opt-in by ``source``); False if absent."""
-        recipient = normalize_recipient(recipient)
-        now = utcnow()
-        with self._write() as connection:
-            self._lock(connection, opt_out_key(vendor, recipient))
-            removed = delete_entry(connection, vendor, recipient)
-            if removed:
-                record_consent(
-                    connection,
-                    vendor=vendor,
-                    recipient=recipient,
-                    action="opt_in",
-                    method=source,
-                    consent_text=consent_text,
-                    campaign=campaign,
-                    now=now,
-                )
-            return removed
+        return self._opt_in(vendor, recipient, method=source, consent_text=consent_text, campaign=campaign)
 
     def record_opt_in(
         self,
@@ -158,22 +142,39 @@ class OptOutsPart(StoreBase):
 
         Returns True when the recipient had been opted out.
         """
+        return self._opt_in(
+            vendor, recipient, method=method, consent_text=consent_text, campaign=campaign, detail=detail, always=True
+        )
+
+    def _opt_in(
+        self,
+        vendor: str,
+        recipient: str,
+        *,
+        method: str,
+        consent_text: str | None,
+        campaign: str | None,
+        detail: str | None = None,
+        always: bool = False,
+    ) -> bool:
+        """Take a recipient off the list; record the opt-in when they were on it (or ``always``)."""
         recipient = normalize_recipient(recipient)
         now = utcnow()
         with self._write() as connection:
             self._lock(connection, opt_out_key(vendor, recipient))
             removed = delete_entry(connection, vendor, recipient)
-            record_consent(
-                connection,
-                vendor=vendor,
-                recipient=recipient,
-                action="opt_in",
-                method=method,
-                consent_text=consent_text,
-                campaign=campaign,
-                detail=detail,
-                now=now,
-            )
+            if removed or always:
+                record_consent(
+                    connection,
+                    vendor=vendor,
+                    recipient=recipient,
+                    action="opt_in",
+                    method=method,
+                    consent_text=consent_text,
+                    campaign=campaign,
+                    detail=detail,
+                    now=now,
+                )
             return removed
 
     def import_opt_outs(self, entries: Iterable[OptOutEntry], *, batch_size: int = 500) -> tuple[int, int]:
